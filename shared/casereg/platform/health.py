@@ -1,0 +1,58 @@
+"""Health and readiness of a service, asked and answered over NATS request/reply.
+
+Every service answers on ``casereg.<province>.health.<service>`` with a :class:`HealthReport`. ``ready`` means the
+service finished starting and every readiness check passes; ``status`` is ``ok`` when every check passes and
+``degraded`` otherwise.
+"""
+
+from __future__ import annotations
+
+import asyncio
+from datetime import datetime
+from typing import Literal
+
+from nats.aio.client import Client as NATS
+from nats.errors import NoRespondersError
+from nats.errors import TimeoutError as NatsTimeoutError
+from pydantic import BaseModel, ConfigDict, ValidationError
+
+from casereg.platform.nats_config import health_subject
+
+
+class CheckStatus(BaseModel):
+    model_config = ConfigDict(frozen=True)
+
+    ok: bool
+    detail: str = ""
+
+
+class HealthReport(BaseModel):
+    model_config = ConfigDict(frozen=True)
+
+    service: str
+    status: Literal["ok", "degraded"]
+    ready: bool
+    pid: int
+    started_at: datetime
+    checks: dict[str, CheckStatus]
+
+    @property
+    def healthy(self) -> bool:
+        return self.status == "ok" and self.ready
+
+
+class HealthUnavailable(Exception):
+    """No valid answer from a service within the timeout."""
+
+
+async def request_health(nc: NATS, province: str, service: str, timeout: float = 2.0) -> HealthReport:
+    try:
+        reply = await nc.request(health_subject(province, service), b"", timeout=timeout)
+    except NoRespondersError:
+        raise HealthUnavailable("no responders") from None
+    except (NatsTimeoutError, asyncio.TimeoutError):
+        raise HealthUnavailable(f"no answer within {timeout}s") from None
+    try:
+        return HealthReport.model_validate_json(reply.data)
+    except ValidationError as exc:
+        raise HealthUnavailable(f"invalid health reply: {exc.error_count()} errors") from None
