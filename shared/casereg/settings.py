@@ -33,6 +33,7 @@ class PlatformSettings(BaseSettings):
     nats_url: str = "nats://127.0.0.1:14222"
     stream: str = Field(default="REG", description="JetStream stream holding the registry's aggregates.")
     stream_replicas: int = Field(default=1, ge=1, le=5)
+    keystore_url: str = Field(default="", description="Key store database; default var/keystore.db (SQLite).")
     master_key: SecretStr = SecretStr(DEV_MASTER_KEY)
     blind_index_key: SecretStr = SecretStr(DEV_BLIND_INDEX_KEY)
 
