@@ -1,0 +1,96 @@
+"""Data keys per person or per case, wrapped by the master key, in SQL outside the log.
+
+Destroying a data key erases everything encrypted under it without touching the log (crypto-shredding).
+The table is authoritative: a rebuild never drops it.
+"""
+
+from __future__ import annotations
+
+import os
+from datetime import UTC, datetime
+from typing import Protocol
+
+import sqlalchemy as sa
+from cryptography.hazmat.primitives.ciphers.aead import AESGCM
+
+from casereg.crypto.keys import derive_key
+
+metadata = sa.MetaData()
+data_keys = sa.Table(
+    "data_keys",
+    metadata,
+    sa.Column("key_id", sa.String(128), primary_key=True),
+    sa.Column("wrapped", sa.LargeBinary, nullable=True),
+    sa.Column("created_at", sa.DateTime(timezone=True), nullable=False),
+    sa.Column("destroyed_at", sa.DateTime(timezone=True), nullable=True),
+    info={"kind": "authoritative"},
+)
+
+
+class KeyDestroyed(LookupError):
+    """The data key was destroyed: the data under it is erased for good."""
+
+
+class KeyStore(Protocol):
+    def get_or_create(self, key_id: str) -> bytes: ...
+
+    def get(self, key_id: str) -> bytes:
+        """The data key; raises :class:`KeyDestroyed` or :class:`KeyError`."""
+        ...
+
+    def destroy(self, key_id: str) -> None: ...
+
+
+class SqlKeyStore:
+    def __init__(self, engine: sa.Engine, master_secret: str) -> None:
+        self._engine = engine
+        self._kek = AESGCM(derive_key(master_secret, "casereg key-encryption key"))
+        self._cache: dict[str, bytes] = {}
+
+    def create_tables(self) -> None:
+        metadata.create_all(self._engine)
+
+    def _wrap(self, key_id: str, key: bytes) -> bytes:
+        nonce = os.urandom(12)
+        return nonce + self._kek.encrypt(nonce, key, key_id.encode())
+
+    def _unwrap(self, key_id: str, wrapped: bytes) -> bytes:
+        return self._kek.decrypt(wrapped[:12], wrapped[12:], key_id.encode())
+
+    def get_or_create(self, key_id: str) -> bytes:
+        if key_id in self._cache:
+            return self._cache[key_id]
+        with self._engine.begin() as conn:
+            row = conn.execute(sa.select(data_keys).where(data_keys.c.key_id == key_id)).first()
+            if row is None:
+                key = AESGCM.generate_key(bit_length=256)
+                conn.execute(
+                    data_keys.insert().values(
+                        key_id=key_id, wrapped=self._wrap(key_id, key), created_at=datetime.now(UTC)
+                    )
+                )
+                self._cache[key_id] = key
+                return key
+        return self.get(key_id)
+
+    def get(self, key_id: str) -> bytes:
+        if key_id in self._cache:
+            return self._cache[key_id]
+        with self._engine.connect() as conn:
+            row = conn.execute(sa.select(data_keys).where(data_keys.c.key_id == key_id)).first()
+        if row is None:
+            raise KeyError(key_id)
+        if row.wrapped is None:
+            raise KeyDestroyed(key_id)
+        key = self._unwrap(key_id, row.wrapped)
+        self._cache[key_id] = key
+        return key
+
+    def destroy(self, key_id: str) -> None:
+        with self._engine.begin() as conn:
+            conn.execute(
+                data_keys.update()
+                .where(data_keys.c.key_id == key_id)
+                .values(wrapped=None, destroyed_at=datetime.now(UTC))
+            )
+        self._cache.pop(key_id, None)
