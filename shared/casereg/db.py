@@ -77,17 +77,18 @@ def migrate(url: str, chains: Sequence[tuple[str, str]]) -> None:
         engine.dispose()
 
 
-def run_env(context: EnvironmentContext) -> None:
+def run_env(context: Any) -> None:
     """Body of every Alembic ``env.py`` here: online mode on the connection :func:`migrate` passes."""
-    conn: sa.Connection = context.config.attributes["connection"]
-    context.configure(
+    env: EnvironmentContext = context  # alembic's `context` module proxies an EnvironmentContext
+    conn: sa.Connection = env.config.attributes["connection"]
+    env.configure(
         connection=conn,
-        version_table=context.config.attributes["version_table"],
+        version_table=env.config.attributes["version_table"],
         render_as_batch=conn.dialect.name == "sqlite",
         target_metadata=None,
     )
-    with context.begin_transaction():
-        context.run_migrations()
+    with env.begin_transaction():
+        env.run_migrations()
 
 
 def keystore_url(settings: PlatformSettings) -> str:

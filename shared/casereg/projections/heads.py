@@ -1,0 +1,61 @@
+"""The aggregate-heads read model: per aggregate its last stream sequence, event seq, hash and time.
+
+Every handler needs exactly this to append (DESIGN §2: a handler decides from its own read model, which stores
+each aggregate's last stream sequence, plus any later messages read from the leader).
+"""
+
+from __future__ import annotations
+
+import sqlalchemy as sa
+
+from casereg.log.commit import StoredCommit
+from casereg.projections.projection import ApplyContext, Projection
+
+
+def heads_table(metadata: sa.MetaData, name: str = "aggregate_heads") -> sa.Table:
+    return sa.Table(
+        name,
+        metadata,
+        sa.Column("subject", sa.String(300), primary_key=True),
+        sa.Column("aggregate_id", sa.String(128), nullable=False),
+        sa.Column("stream_seq", sa.BigInteger, nullable=False),
+        sa.Column("event_seq", sa.Integer, nullable=False),
+        sa.Column("hash", sa.String(64), nullable=False),
+        sa.Column("last_type", sa.String(100), nullable=False),
+        sa.Column("events", sa.Integer, nullable=False),
+        sa.Column("recorded_at", sa.DateTime(timezone=True), nullable=False),
+        info={"kind": "rebuildable"},
+    )
+
+
+def apply_head(table_name: str) -> object:
+    def apply(ctx: ApplyContext, commit: StoredCommit) -> None:
+        table = ctx.table(table_name)
+        last = commit.last
+        values = {
+            "aggregate_id": last.case_id,
+            "stream_seq": commit.stream_seq,
+            "event_seq": last.seq,
+            "hash": last.hash,
+            "last_type": last.type,
+            "recorded_at": last.recorded_at,
+        }
+        updated = ctx.conn.execute(
+            table.update()
+            .where(table.c.subject == commit.subject)
+            .values(**values, events=table.c.events + len(commit.events))
+        )
+        if updated.rowcount == 0:
+            ctx.conn.execute(table.insert().values(subject=commit.subject, events=len(commit.events), **values))
+
+    return apply
+
+
+def heads_projection(province: str, table: sa.Table, name: str = "heads") -> Projection:
+    return Projection(
+        name=name,
+        subjects=[f"reg.{province}.case.*"],
+        tables=[table],
+        apply=apply_head(table.name),  # type: ignore[arg-type]
+        description="last stream sequence, seq and hash of every case",
+    )
