@@ -43,8 +43,8 @@ def resolve(platform: PlatformSettings, embedded: EmbeddedSettings) -> tuple[Pla
     parts = urlsplit(platform.nats_url)
     if parts.hostname not in _LOCAL_HOSTS:
         raise EmbeddedConfigError(
-            f"CASEREG_NATS_URL={platform.nats_url} is not on this machine; `casereg up` runs an embedded server "
-            "on 127.0.0.1 (unset CASEREG_NATS_URL or point it there)"
+            f"CASEREG_NATS_URL={platform.nats_url} is not on this machine; `casereg up` runs an embedded "
+            "server on 127.0.0.1 (unset CASEREG_NATS_URL or point it there)"
         )
     url_port = parts.port or 4222
     if url_port == embedded.nats_port:

@@ -1,13 +1,12 @@
 """Health and readiness of a service, asked and answered over NATS request/reply.
 
-Every service answers on ``casereg.<province>.health.<service>`` with a :class:`HealthReport`. ``ready`` means the
-service finished starting and every readiness check passes; ``status`` is ``ok`` when every check passes and
-``degraded`` otherwise.
+Every service answers on ``casereg.<province>.health.<service>`` with a :class:`HealthReport`. ``ready``
+means the service finished starting and every readiness check passes; ``status`` is ``ok`` when every check
+passes and ``degraded`` otherwise.
 """
 
 from __future__ import annotations
 
-import asyncio
 from datetime import datetime
 from typing import Literal
 
@@ -45,13 +44,13 @@ class HealthUnavailable(Exception):
     """No valid answer from a service within the timeout."""
 
 
-async def request_health(nc: NATS, province: str, service: str, timeout: float = 2.0) -> HealthReport:
+async def request_health(nc: NATS, province: str, service: str, reply_timeout: float = 2.0) -> HealthReport:
     try:
-        reply = await nc.request(health_subject(province, service), b"", timeout=timeout)
+        reply = await nc.request(health_subject(province, service), b"", timeout=reply_timeout)
     except NoRespondersError:
         raise HealthUnavailable("no responders") from None
-    except (NatsTimeoutError, asyncio.TimeoutError):
-        raise HealthUnavailable(f"no answer within {timeout}s") from None
+    except (TimeoutError, NatsTimeoutError):
+        raise HealthUnavailable(f"no answer within {reply_timeout}s") from None
     try:
         return HealthReport.model_validate_json(reply.data)
     except ValidationError as exc:

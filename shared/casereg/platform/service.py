@@ -1,9 +1,9 @@
 """Run one service as a process: settings, telemetry, a FastStream broker as the service's own NATS user,
 a health responder, start/stop hooks, and a clean shutdown on SIGTERM/SIGINT.
 
-A service module exposes ``build() -> ServiceDefinition`` and is listed in the ``casereg.services`` entry-point
-group; ``casereg serve NAME`` (or ``python -m casereg.platform.service_main NAME``, what the supervisor spawns)
-runs it in the foreground.
+A service module exposes ``build() -> ServiceDefinition`` and is listed in the ``casereg.services``
+entry-point group; ``casereg serve NAME`` (or ``python -m casereg.platform.service_main NAME``, what the
+supervisor spawns) runs it in the foreground.
 """
 
 from __future__ import annotations
@@ -135,20 +135,32 @@ async def _watch_parent(expected: int, stop: asyncio.Event) -> None:
             await asyncio.wait_for(stop.wait(), 1.0)
 
 
-async def run(definition: ServiceDefinition, stop: asyncio.Event | None = None) -> None:
-    """Run the service until ``stop`` is set, SIGTERM/SIGINT arrives, or the supervisor disappears."""
+async def run(definition: ServiceDefinition) -> None:
+    """The process: settings, telemetry and logging, then :func:`serve` until SIGTERM/SIGINT arrives or the
+    supervisor disappears."""
     settings = load(definition.settings_cls)
     setup_telemetry(definition.name)
     setup_logging(definition.name)
-    log = structlog.get_logger("casereg.service")
-    stop = stop or asyncio.Event()
+    stop = asyncio.Event()
     loop = asyncio.get_running_loop()
     for sig in (signal.SIGTERM, signal.SIGINT):
         loop.add_signal_handler(sig, stop.set)
     watcher: asyncio.Task[None] | None = None
     if supervisor := os.environ.get(SUPERVISOR_PID_ENV):
         watcher = asyncio.create_task(_watch_parent(int(supervisor), stop))
+    try:
+        await serve(definition, settings, stop)
+    finally:
+        for sig in (signal.SIGTERM, signal.SIGINT):
+            loop.remove_signal_handler(sig)
+        if watcher is not None:
+            watcher.cancel()
+        shutdown_telemetry()
 
+
+async def serve(definition: ServiceDefinition, settings: ServiceSettings, stop: asyncio.Event) -> None:
+    """Connect, answer health requests, run the start hooks, and wait for ``stop``; then stop cleanly."""
+    log = structlog.get_logger("casereg.service")
     user = settings.nats_user or definition.nats_user
     broker = build_broker(settings, user, definition.name)
     ctx = ServiceContext(definition, settings, broker, started_at=datetime.now(UTC))
@@ -169,15 +181,10 @@ async def run(definition: ServiceDefinition, stop: asyncio.Event | None = None) 
         log.info("stopping")
     finally:
         ctx.ready = False
-        for sig in (signal.SIGTERM, signal.SIGINT):
-            loop.remove_signal_handler(sig)
-        if watcher is not None:
-            watcher.cancel()
         for hook in reversed(definition.on_stop):
             try:
                 await hook(ctx)
             except Exception:
                 log.exception("stop hook failed", hook=getattr(hook, "__name__", repr(hook)))
         await broker.stop()
-        shutdown_telemetry()
         log.info("stopped")

@@ -1,0 +1,12 @@
+"""Settings of the routing service (prefix ``CASEREG_ROUTING_``), built when the process starts."""
+
+from __future__ import annotations
+
+from casereg.settings import ServiceSettings
+from pydantic_settings import SettingsConfigDict
+
+
+class RoutingSettings(ServiceSettings):
+    model_config = SettingsConfigDict(env_prefix="CASEREG_ROUTING_", extra="ignore", frozen=True)
+
+    service_name: str = "routing"
