@@ -1,4 +1,4 @@
-"""The supervisor's status file, ``<var_dir>/run/supervisor.json``: what runs, under which pid, in which state.
+"""The supervisor's status file, ``<var_dir>/run/supervisor.json``: what runs, under which pid, in what state.
 
 Written atomically (a temporary file renamed over the old one) on every change, so a reader never sees half.
 """
