@@ -13,10 +13,9 @@ from pathlib import Path
 import nats
 import pytest
 import sqlalchemy as sa
-from nats.aio.client import Client as NATS
-
 from casereg.platform.credentials import NatsCredentials
 from casereg.platform.nats_embedded import EmbeddedNats, embedded_for, free_port
+from nats.aio.client import Client as NATS
 
 PROVINCE = "52"
 DEFAULT_PG_URL = "postgresql+psycopg://postgres@127.0.0.1:5432/test"
@@ -81,13 +80,27 @@ def _private_cluster(tmp: Path) -> tuple[str, subprocess.Popen[bytes] | None] | 
     if os.geteuid() == 0:
         shutil.chown(tmp, "postgres")
         run_as = ["runuser", "-u", "postgres", "--"]
-    subprocess.run([*run_as, str(initdb), "-D", str(data), "-U", "postgres", "--auth=trust"], check=True,
-                   capture_output=True)
+    subprocess.run(
+        [*run_as, str(initdb), "-D", str(data), "-U", "postgres", "--auth=trust"],
+        check=True,
+        capture_output=True,
+    )
     port = free_port()
     proc = subprocess.Popen(
-        [*run_as, str(bindir / "postgres"), "-D", str(data), "-p", str(port), "-k", str(tmp),
-         "-c", "listen_addresses=127.0.0.1"],
-        stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
+        [
+            *run_as,
+            str(bindir / "postgres"),
+            "-D",
+            str(data),
+            "-p",
+            str(port),
+            "-k",
+            str(tmp),
+            "-c",
+            "listen_addresses=127.0.0.1",
+        ],
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
     )
     url = f"postgresql+psycopg://postgres@127.0.0.1:{port}/postgres"
     import time

@@ -7,13 +7,13 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 
 import pytest
-from nats.aio.client import Client as NATS
-
 from casereg.clock import ManualClock
 from casereg.log.provision import provision
 from casereg.log.store import EventLog
 from casereg.platform.nats_embedded import EmbeddedNats
 from casereg.settings import PlatformSettings
+from nats.aio.client import Client as NATS
+
 from tests.conftest import connect_as
 
 
@@ -41,7 +41,12 @@ async def log_env(nats_server: EmbeddedNats, admin_nc: NATS, unique: str) -> Asy
     await provision(admin_nc, settings)
     nc = await connect_as(nats_server, "intake")
     clock = ManualClock(datetime(2026, 7, 1, 8, 0, tzinfo=UTC))
-    env = LogEnv(settings, nc, clock, EventLog(nc=nc, province=settings.province, clock=clock,
-                                                stream=settings.stream), nats_server)
+    env = LogEnv(
+        settings,
+        nc,
+        clock,
+        EventLog(nc=nc, province=settings.province, clock=clock, stream=settings.stream),
+        nats_server,
+    )
     yield env
     await nc.close()

@@ -7,13 +7,13 @@ from datetime import timedelta
 
 import nats.errors
 import pytest
-
 from casereg.log.envelope import Actor, AggregateRef, Envelope, new_event_id, reaction_event_id
 from casereg.log.errors import ConcurrencyConflict
 from casereg.log.events import NewEvent
 from casereg.log.raw import subject_messages
 from casereg.log.store import AppendHooks, EventLog, Head
 from casereg.log.verify import verify_messages
+
 from tests.conftest import connect_as
 from tests.log.conftest import LogEnv
 

@@ -3,17 +3,20 @@
 from __future__ import annotations
 
 import dataclasses
+from typing import Any
 
+import nats.errors
 import pytest
-from nats.aio.client import Client as NATS
-from nats.js.api import StreamConfig
-
 from casereg.log.envelope import Actor, AggregateRef, new_event_id
 from casereg.log.errors import ConcurrencyConflict, WeakStreamConfig
 from casereg.log.events import NewEvent
 from casereg.log.provision import check, desired_config, provision
 from casereg.log.store import Head
 from casereg.settings import PlatformSettings
+from nats.aio.client import Client as NATS
+from nats.js.api import StreamConfig
+from nats.js.errors import APIError
+
 from tests.conftest import connect_as
 from tests.log.conftest import LogEnv
 
@@ -26,8 +29,10 @@ async def test_counter_and_case_land_together(log_env: LogEnv) -> None:
     counter = AggregateRef(kind="counter", id="ubnd-xa-1-2026")
     case = AggregateRef.case("k1")
     results = await log_env.log.append_atomic(
-        [(counter, [ev(log_env, "ReceiptNumberIssued")], Head.genesis(counter.id)),
-         (case, [ev(log_env, "PetitionReceived")], Head.genesis(case.id))]
+        [
+            (counter, [ev(log_env, "ReceiptNumberIssued")], Head.genesis(counter.id)),
+            (case, [ev(log_env, "PetitionReceived")], Head.genesis(case.id)),
+        ]
     )
     assert results[1].stream_seq == results[0].stream_seq + 1
     assert len(await log_env.log.events(counter)) == 1
@@ -41,8 +46,10 @@ async def test_atomic_batch_with_a_stale_head_writes_nothing(log_env: LogEnv) ->
     counter = AggregateRef(kind="counter", id="ubnd-xa-2-2026")
     with pytest.raises(ConcurrencyConflict):
         await log_env.log.append_atomic(
-            [(counter, [ev(log_env, "ReceiptNumberIssued")], Head.genesis(counter.id)),
-             (case, [ev(log_env, "NoteAdded")], first.head)]
+            [
+                (counter, [ev(log_env, "ReceiptNumberIssued")], Head.genesis(counter.id)),
+                (case, [ev(log_env, "NoteAdded")], first.head),
+            ]
         )
     assert await log_env.log.events(counter) == []
     assert len(await log_env.log.events(case)) == 2
@@ -61,13 +68,13 @@ async def test_service_user_cannot_delete_or_purge(log_env: LogEnv, admin_nc: NA
     ref = AggregateRef.case("kept")
     await log_env.log.append(ref, [ev(log_env, "PetitionReceived")], Head.genesis(ref.id))
     for attempt in (js.delete_msg(stream, 1), js.purge_stream(stream), js.delete_stream(stream)):
-        with pytest.raises(Exception):  # noqa: B017 - a denied request has no reply: a timeout
+        with pytest.raises(nats.errors.TimeoutError):  # a denied request gets no reply
             await attempt
     info = await admin_nc.jetstream().stream_info(stream)
     assert info.state.messages == 1
     assert any("permissions violation" in str(e).lower() for e in errors)
     # The stream flags refuse even the admin a message delete or purge.
-    with pytest.raises(Exception):  # noqa: B017
+    with pytest.raises(APIError, match=r"(?i)delete"):
         await admin_nc.jetstream().delete_msg(stream, 1)
     await nc.close()
 
@@ -86,7 +93,7 @@ async def test_service_user_cannot_delete_or_purge(log_env: LogEnv, admin_nc: NA
         {"allow_msg_schedules": True},
     ],
 )
-async def test_provisioning_refuses_a_weakened_stream(admin_nc: NATS, unique: str, weaken: dict[str, object]) -> None:
+async def test_provisioning_refuses_a_weakened_stream(admin_nc: NATS, unique: str, weaken: dict[str, Any]) -> None:
     settings = PlatformSettings(province=f"w{unique}", stream=f"WEAK_{unique}")
     config: StreamConfig = dataclasses.replace(desired_config(settings), **weaken)
     js = admin_nc.jetstream()

@@ -13,6 +13,7 @@ from casereg.log.export import read_export, write_export
 from casereg.log.raw import RawMessage, replay, subject_messages
 from casereg.log.store import Head
 from casereg.log.verify import BreakReason, verify_messages
+
 from tests.log.conftest import LogEnv
 
 
@@ -63,8 +64,12 @@ async def test_upcast_reads_new_version_while_verify_passes(log_env: LogEnv) -> 
     (envelope,) = await reader.events(ref)
     assert envelope.schema_version == 2
     assert registry.decode(envelope) == NoteAddedV2(text="old shape", author="unknown")
-    raw = [m async for m in subject_messages(log_env.nc.jetstream(), log_env.settings.stream,
-                                              ref.subject(log_env.settings.province))]
+    raw = [
+        m
+        async for m in subject_messages(
+            log_env.nc.jetstream(), log_env.settings.stream, ref.subject(log_env.settings.province)
+        )
+    ]
     assert json.loads(raw[0].data)["events"][0]["schema_version"] == 1
     assert verify_messages(raw).ok
 

@@ -11,8 +11,6 @@ from pathlib import Path
 
 import pytest
 import sqlalchemy as sa
-from nats.aio.client import Client as NATS
-
 from casereg.clock import ManualClock
 from casereg.db import PLATFORM_MIGRATIONS, create_engine, migrate
 from casereg.log.envelope import Actor, AggregateRef, new_event_id
@@ -21,6 +19,8 @@ from casereg.log.provision import provision
 from casereg.log.store import EventLog, Head
 from casereg.platform.nats_embedded import EmbeddedNats
 from casereg.settings import PlatformSettings
+from nats.aio.client import Client as NATS
+
 from tests.conftest import connect_as
 from tests.projections.counter import metadata as counter_metadata
 
@@ -77,15 +77,19 @@ async def stream(nats_server: EmbeddedNats, admin_nc: NATS, unique: str) -> Asyn
     settings = PlatformSettings(province=f"q{unique}", stream=f"PROJ_{unique}")
     await provision(admin_nc, settings)
     nc = await connect_as(nats_server, "intake")
-    log = EventLog(nc=nc, province=settings.province, clock=ManualClock(datetime(2026, 7, 1, tzinfo=UTC)),
-                   stream=settings.stream)
+    log = EventLog(
+        nc=nc,
+        province=settings.province,
+        clock=ManualClock(datetime(2026, 7, 1, tzinfo=UTC)),
+        stream=settings.stream,
+    )
     yield Stream(settings, nc, log, nats_server)
     await nc.close()
 
 
-async def wait_for(condition: Callable[[], Awaitable[bool]] | Callable[[], bool], timeout: float = 60.0) -> None:
+async def wait_for(condition: Callable[[], Awaitable[bool]] | Callable[[], bool], limit: float = 60.0) -> None:
     """Poll until ``condition`` holds; fail after a generous limit (never a fixed sleep)."""
-    deadline = asyncio.get_running_loop().time() + timeout
+    deadline = asyncio.get_running_loop().time() + limit
     while True:
         result = condition()
         if isinstance(result, Awaitable):

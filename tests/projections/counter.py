@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import sqlalchemy as sa
-
 from casereg.log.commit import StoredCommit
 from casereg.projections.projection import ApplyContext, Projection
 
@@ -50,5 +49,5 @@ def counter_projection(subjects: list[str], name: str = "counter", poison: Poiso
 
 def read_total(engine: sa.Engine, table: str = "counter_total") -> int:
     with engine.connect() as conn:
-        value = conn.execute(sa.text(f"select events from {table} where id = 1")).scalar()  # noqa: S608
+        value = conn.execute(sa.text(f"select events from {table} where id = 1")).scalar()
     return int(value or 0)

@@ -9,9 +9,9 @@ import signal
 from collections.abc import Sequence
 
 import nats
-
 from casereg.db import create_engine
 from casereg.projections.runner import ProjectionRunner, RunnerHooks, RunnerOptions
+
 from tests.projections.counter import counter_projection
 
 

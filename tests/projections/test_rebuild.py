@@ -5,13 +5,13 @@ from __future__ import annotations
 import asyncio
 
 import sqlalchemy as sa
-
 from casereg.log.envelope import Actor, AggregateRef, new_event_id
 from casereg.log.events import EventRegistry, NewEvent
 from casereg.log.store import Head
 from casereg.projections.positions import read_position
 from casereg.projections.rebuild import Progress, Rebuild
 from casereg.projections.runner import ProjectionRunner, RunnerOptions
+
 from tests.projections.conftest import Stream, running, wait_for
 from tests.projections.counter import counter_projection, read_total
 
@@ -24,8 +24,10 @@ async def write_commits(stream: Stream, cases: int, commits_per_case: int, event
         case_id = f"rb-{tag}-{c}"
         ref, head, last = AggregateRef.case(case_id), Head.genesis(case_id), 0
         for _ in range(commits_per_case):
-            events = [NewEvent(new_event_id(), "Counted", 1, {}, stream.log.clock.now(), actor)
-                      for _ in range(events_per_commit)]
+            events = [
+                NewEvent(new_event_id(), "Counted", 1, {}, stream.log.clock.now(), actor)
+                for _ in range(events_per_commit)
+            ]
             result = await stream.log.append(ref, events, head)
             head, last = result.head, result.stream_seq
         return last
@@ -52,7 +54,7 @@ async def test_rebuild_while_live_serves(stream: Stream, engine: sa.Engine) -> N
     js = stream.nc.jetstream()
     runner = ProjectionRunner(projection, engine, js, stream.settings.stream, options=RunnerOptions(batch_size=500))
     async with running(runner):
-        await wait_for(lambda: live_position(engine) == last, timeout=240)
+        await wait_for(lambda: live_position(engine) == last, limit=240)
         before = applied_rows(engine)
         assert read_total(engine) == 100_000
 
@@ -70,7 +72,7 @@ async def test_rebuild_while_live_serves(stream: Stream, engine: sa.Engine) -> N
         assert swapped_at >= last
         assert reads and all(r >= 100_000 for r in reads)
         assert progress and progress[-1].applied >= 10_000
-        await wait_for(lambda: live_position(engine) == extra_last, timeout=60)
+        await wait_for(lambda: live_position(engine) == extra_last, limit=60)
 
     after = applied_rows(engine)
     assert after[: len(before)] == before

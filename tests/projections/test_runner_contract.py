@@ -11,10 +11,10 @@ from pathlib import Path
 
 import pytest
 import sqlalchemy as sa
-
 from casereg.projections.deadletters import list_dead_letters, retry_dead_letter
 from casereg.projections.positions import read_position
 from casereg.projections.runner import ProjectionRunner, RunnerOptions
+
 from tests.projections.conftest import Stream, running, wait_for
 from tests.projections.counter import Poison, counter_projection, read_total
 
@@ -28,8 +28,13 @@ def position(engine: sa.Engine, name: str = "counter") -> int:
 
 async def test_counts_every_event_once_in_order(stream: Stream, engine: sa.Engine) -> None:
     last = await stream.write(cases=20, events_per_case=15)
-    runner = ProjectionRunner(counter_projection([stream.subject_filter]), engine, stream.nc.jetstream(),
-                              stream.settings.stream, options=RunnerOptions(batch_size=50))
+    runner = ProjectionRunner(
+        counter_projection([stream.subject_filter]),
+        engine,
+        stream.nc.jetstream(),
+        stream.settings.stream,
+        options=RunnerOptions(batch_size=50),
+    )
     async with running(runner):
         await wait_for(lambda: position(engine) == last)
     assert read_total(engine) == 300
@@ -46,19 +51,46 @@ async def test_crash_points_leave_exact_counts(stream: Stream, engine: sa.Engine
     first_seq = last - 400 + 1
     server = stream.server
     worker = subprocess.run(  # noqa: ASYNC221 - the worker must die on its own; we only wait for it
-        [sys.executable, "-m", "tests.projections.crash_worker", "--db", db_url, "--nats", server.url,
-         "--user", "intake", "--password", server.credentials.password("intake"),
-         "--stream", stream.settings.stream, "--subject", stream.subject_filter,
-         "--crash", crash, "--after-seq", str(first_seq + 150), "--batch", "100"],
-        cwd=ROOT, capture_output=True, timeout=120, check=False,
+        [
+            sys.executable,
+            "-m",
+            "tests.projections.crash_worker",
+            "--db",
+            db_url,
+            "--nats",
+            server.url,
+            "--user",
+            "intake",
+            "--password",
+            server.credentials.password("intake"),
+            "--stream",
+            stream.settings.stream,
+            "--subject",
+            stream.subject_filter,
+            "--crash",
+            crash,
+            "--after-seq",
+            str(first_seq + 150),
+            "--batch",
+            "100",
+        ],
+        cwd=ROOT,
+        capture_output=True,
+        timeout=120,
+        check=False,
     )
     assert worker.returncode == -9, worker.stderr.decode()[-2000:]
     crashed_at = position(engine)
     assert crashed_at < last
-    runner = ProjectionRunner(counter_projection([stream.subject_filter]), engine, stream.nc.jetstream(),
-                              stream.settings.stream, options=RunnerOptions(batch_size=100, lease_ttl=2.0))
+    runner = ProjectionRunner(
+        counter_projection([stream.subject_filter]),
+        engine,
+        stream.nc.jetstream(),
+        stream.settings.stream,
+        options=RunnerOptions(batch_size=100, lease_ttl=2.0),
+    )
     async with running(runner):  # waits out the dead worker's lease, then resumes
-        await wait_for(lambda: position(engine) == last, timeout=120)
+        await wait_for(lambda: position(engine) == last, limit=120)
     assert read_total(engine) == 400
     with engine.connect() as conn:
         assert conn.execute(sa.text("select count(*) from counter_applied")).scalar() == 400
@@ -68,8 +100,13 @@ async def test_poison_is_dead_lettered_and_retried_after_fix(stream: Stream, eng
     last = await stream.write(cases=5, events_per_case=20, poison_at={(2, 7)})
     poison = Poison()
     projection = counter_projection([stream.subject_filter], poison=poison)
-    runner = ProjectionRunner(projection, engine, stream.nc.jetstream(), stream.settings.stream,
-                              options=RunnerOptions(batch_size=30, max_attempts=3, backoff_base=0.01))
+    runner = ProjectionRunner(
+        projection,
+        engine,
+        stream.nc.jetstream(),
+        stream.settings.stream,
+        options=RunnerOptions(batch_size=30, max_attempts=3, backoff_base=0.01),
+    )
     async with running(runner):
         await wait_for(lambda: position(engine) == last)
     assert poison.failures >= 3
@@ -92,11 +129,19 @@ async def test_poison_is_dead_lettered_and_retried_after_fix(stream: Stream, eng
 
 async def test_one_active_instance(stream: Stream, engine: sa.Engine) -> None:
     last = await stream.write(cases=4, events_per_case=25)
-    make = lambda: ProjectionRunner(  # noqa: E731
-        counter_projection([stream.subject_filter]), engine, stream.nc.jetstream(), stream.settings.stream,
-        options=RunnerOptions(batch_size=10, lease_ttl=5.0),
-    )
+
+    def make() -> ProjectionRunner:
+        return ProjectionRunner(
+            counter_projection([stream.subject_filter]),
+            engine,
+            stream.nc.jetstream(),
+            stream.settings.stream,
+            options=RunnerOptions(batch_size=10, lease_ttl=5.0),
+        )
+
     first, second = make(), make()
     async with running(first), running(second):
         await wait_for(lambda: position(engine) == last)
+        # The second instance waits for the lease and never consumes while the first holds it.
+        assert sorted([first.applied_position, second.applied_position]) == [0, last]
     assert read_total(engine) == 100

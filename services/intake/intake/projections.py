@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import sqlalchemy as sa
-
 from casereg.projections.bindings import ProjectionBinding
 from casereg.projections.heads import heads_projection, heads_table
 from casereg.settings import PlatformSettings, load

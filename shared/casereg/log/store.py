@@ -234,9 +234,7 @@ class EventLog:
                 return result
         raise ValueError("an atomic batch needs at least one write")
 
-    async def _resolve_wrong_batch(
-        self, sealed: list[tuple[AggregateRef, list[Envelope], Head]]
-    ) -> list[AppendResult]:
+    async def _resolve_wrong_batch(self, sealed: list[tuple[AggregateRef, list[Envelope], Head]]) -> list[AppendResult]:
         results = []
         for ref, envs, head in sealed:
             results.append(await self._resolve_wrong_sequence(ref, ref.subject(self.province), envs, head))

@@ -76,7 +76,8 @@ def verify_messages(messages: Iterable[RawMessage]) -> VerifyReport:
             events = parse_commit(msg.data)
         except CorruptCommit as exc:
             unreadable.setdefault(
-                msg.subject, Break(msg.subject, msg.stream_seq, 0, None, None, BreakReason.UNREADABLE, str(exc))
+                msg.subject,
+                Break(msg.subject, msg.stream_seq, 0, None, None, BreakReason.UNREADABLE, str(exc)),
             )
             continue
         for i, event in enumerate(events):

@@ -55,9 +55,7 @@ async def _rebuild(settings: PlatformSettings, bindings: list[ProjectionBinding]
                     rate = f"{p.applied / p.elapsed:,.0f}" if p.elapsed > 0 else "-"
                     bar.update(task, completed=p.position, total=max(p.target, p.position, 1), rate=rate)
 
-                rebuild = Rebuild(
-                    binding.projection, engine, js, settings.stream, binding.registry, progress=report
-                )
+                rebuild = Rebuild(binding.projection, engine, js, settings.stream, binding.registry, progress=report)
                 position = await rebuild.run()
             console.print(f"{binding.projection.name}: rebuilt and swapped in at stream sequence {position}")
             engine.dispose()
@@ -103,8 +101,15 @@ def register(app: typer.Typer) -> None:
                 for d in deadletters.list_dead_letters(
                     engine, projection=projection, status=None if status == "all" else status
                 ):
-                    table.add_row(str(d.id), d.projection, str(d.stream_seq), d.subject, str(d.attempts), d.status,
-                                  d.error[:80])
+                    table.add_row(
+                        str(d.id),
+                        d.projection,
+                        str(d.stream_seq),
+                        d.subject,
+                        str(d.attempts),
+                        d.status,
+                        d.error[:80],
+                    )
                 engine.dispose()
         except CommandError as exc:
             typer.secho(f"error: {exc}", err=True, fg=typer.colors.RED)
@@ -140,8 +145,12 @@ def register(app: typer.Typer) -> None:
             nc = await connect(settings, "operator", name="casereg-deadletter")
             try:
                 d = await deadletters.retry_dead_letter(
-                    create_engine(binding.database_url), nc.jetstream(), settings.stream, binding.projection,
-                    dead_letter_id, binding.registry,
+                    create_engine(binding.database_url),
+                    nc.jetstream(),
+                    settings.stream,
+                    binding.projection,
+                    dead_letter_id,
+                    binding.registry,
                 )
             except (LookupError, ValueError) as exc:
                 raise CommandError(str(exc)) from None
@@ -150,6 +159,3 @@ def register(app: typer.Typer) -> None:
             typer.echo(f"dead letter {d.id} ({d.projection} seq {d.stream_seq}): {d.status}")
 
         run_async(go)
-
-
-

@@ -28,9 +28,9 @@ class DeadLetter:
     resolved_at: datetime | None
 
 
-def list_dead_letters(engine: sa.Engine, *, projection: str | None = None, status: str | None = "open") -> list[
-    DeadLetter
-]:
+def list_dead_letters(
+    engine: sa.Engine, *, projection: str | None = None, status: str | None = "open"
+) -> list[DeadLetter]:
     query = sa.select(dead_letters).order_by(dead_letters.c.id)
     if projection:
         query = query.where(dead_letters.c.projection == projection)
@@ -66,11 +66,13 @@ async def retry_dead_letter(
     if letter.status != "open":
         raise ValueError(f"dead letter {dead_letter_id} is {letter.status}, not open")
     raw = await js.get_msg(stream, seq=letter.stream_seq)
-    commit = StoredCommit.decode(letter.stream_seq, raw.subject or letter.subject, parse_time_or_none(raw.time),
-                                 raw.data or b"")
+    commit = StoredCommit.decode(
+        letter.stream_seq, raw.subject or letter.subject, parse_time_or_none(raw.time), raw.data or b""
+    )
     if registry is not None:
-        commit = StoredCommit(commit.stream_seq, commit.subject, commit.time,
-                              tuple(registry.upcast(e) for e in commit.events))
+        commit = StoredCommit(
+            commit.stream_seq, commit.subject, commit.time, tuple(registry.upcast(e) for e in commit.events)
+        )
     if projection.react is not None:
         await projection.react(commit)
     with engine.begin() as conn:

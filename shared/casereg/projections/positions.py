@@ -18,9 +18,7 @@ def read_position(conn: sa.Connection, projection: str) -> int:
 def write_position(conn: sa.Connection, projection: str, stream_seq: int) -> None:
     now = datetime.now(UTC)
     updated = conn.execute(
-        positions.update()
-        .where(positions.c.projection == projection)
-        .values(stream_seq=stream_seq, updated_at=now)
+        positions.update().where(positions.c.projection == projection).values(stream_seq=stream_seq, updated_at=now)
     )
     if updated.rowcount == 0:
         conn.execute(positions.insert().values(projection=projection, stream_seq=stream_seq, updated_at=now))

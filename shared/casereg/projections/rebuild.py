@@ -85,8 +85,12 @@ class Rebuild:
     async def _catch_up(self, target: int) -> None:
         batch: list[StoredCommit] = []
         async for msg in replay(
-            self.js, self.stream, subjects=list(self.projection.subjects), start_seq=self.position + 1,
-            stop_seq=target, batch=self.batch_size,
+            self.js,
+            self.stream,
+            subjects=list(self.projection.subjects),
+            start_seq=self.position + 1,
+            stop_seq=target,
+            batch=self.batch_size,
         ):
             batch.append(_decode(msg, self.registry))
             if len(batch) >= self.batch_size:
@@ -118,11 +122,20 @@ class Rebuild:
             while True:
                 # Fetch what the live projection may still apply, then swap under its lock.
                 stream_last = await last_sequence(self.js, self.stream)
-                pending = [
-                    _decode(m, self.registry)
-                    async for m in replay(self.js, self.stream, subjects=list(self.projection.subjects),
-                                          start_seq=self.position + 1, stop_seq=stream_last)
-                ] if stream_last > self.position else []
+                pending = (
+                    [
+                        _decode(m, self.registry)
+                        async for m in replay(
+                            self.js,
+                            self.stream,
+                            subjects=list(self.projection.subjects),
+                            start_seq=self.position + 1,
+                            stop_seq=stream_last,
+                        )
+                    ]
+                    if stream_last > self.position
+                    else []
+                )
                 if self._swap(pending, stream_last):
                     return self.position
         except BaseException:

@@ -193,14 +193,17 @@ class ProjectionRunner:
             except Exception as exc:
                 attempt += 1
                 if attempt >= self.options.max_attempts:
-                    self.applied_position = await asyncio.to_thread(
-                        self._dead_letter, seq, msg.subject, exc, attempt
-                    )
+                    self.applied_position = await asyncio.to_thread(self._dead_letter, seq, msg.subject, exc, attempt)
                     return
                 delay = min(self.options.backoff_cap, self.options.backoff_base * 2 ** (attempt - 1))
                 log.warning(
                     "projection %s: seq %d failed (attempt %d/%d): %s; retrying in %.1fs",
-                    self.projection.name, seq, attempt, self.options.max_attempts, type(exc).__name__, delay,
+                    self.projection.name,
+                    seq,
+                    attempt,
+                    self.options.max_attempts,
+                    type(exc).__name__,
+                    delay,
                 )
                 with contextlib.suppress(Exception):
                     await msg.in_progress()
