@@ -146,3 +146,26 @@ def test_up_status_restart_and_clean_stop(system: System) -> None:
 
     after = system.status()
     assert not after["healthy"]
+
+
+def test_a_killed_supervisor_leaves_nothing_behind_after_the_next_up(system: System) -> None:
+    """SIGKILL on the supervisor: its services stop by themselves; the next `up` stops the orphaned NATS."""
+    system.up()
+    view = until(system.healthy, 90, "all services healthy")
+    services = {s["pid"] for s in view["services"].values()}
+    old_nats = view["nats"]["pid"]
+    assert system.proc is not None
+    system.proc.kill()
+    system.proc.wait()
+
+    until(lambda: all(not pid_alive(pid) for pid in services) or None, 30, "orphaned services stop themselves")
+
+    system.up()
+    view = until(system.healthy, 90, "all services healthy after the restart")
+    assert view["nats"]["pid"] != old_nats
+    assert not pid_alive(old_nats)
+    assert "previous run left behind" in system.log()
+
+    system.proc.send_signal(signal.SIGINT)
+    assert system.proc.wait(timeout=60) == 0, system.log()
+    assert system.leftovers() == []

@@ -65,7 +65,8 @@ def _render(view: SystemView, console: Console) -> None:
         return "[green]ok[/green]" if ok else "[red]FAIL[/red]"
 
     table = Table(title=f"casereg — supervisor {view.state or 'unknown'}")
-    for column in ("process", "pid", "alive", "state", "restarts", "health", "ready", "detail"):
+    table.add_column("process", no_wrap=True)
+    for column in ("pid", "alive", "state", "restarts", "health", "ready", "detail"):
         table.add_column(column)
     if view.supervisor is not None:
         s = view.supervisor

@@ -35,6 +35,8 @@ from casereg.platform.status_file import (
     ServiceStatus,
     State,
     SupervisorStatus,
+    pid_alive,
+    read_status,
     status_path,
     write_status,
 )
@@ -146,6 +148,7 @@ class Supervisor:
         try:
             with self._lock():
                 try:
+                    await self._reap_stale_nats()
                     self._save()
                     await self._start_platform()
                     if not self.stopping.is_set():
@@ -183,6 +186,26 @@ class Supervisor:
                 yield
             finally:
                 fcntl.flock(f, fcntl.LOCK_UN)
+
+    async def _reap_stale_nats(self) -> None:
+        """Stop the nats-server of a previous supervisor that was SIGKILLed (its services stop themselves)."""
+        try:
+            previous = read_status(self.status_file)
+        except (FileNotFoundError, ValueError):
+            return
+        pid = previous.nats.pid if previous.nats else None
+        config = self.settings.var_dir / "nats" / "nats-server.conf"
+        if pid is None or not pid_alive(pid) or not _runs_config(pid, config):
+            return
+        log.warning("stopping the nats-server a previous run left behind", pid=pid)
+        for sig, wait in ((signal.SIGTERM, 10.0), (signal.SIGKILL, 5.0)):
+            with contextlib.suppress(ProcessLookupError):
+                os.kill(pid, sig)
+            with contextlib.suppress(TimeoutError):
+                async with asyncio.timeout(wait):
+                    await _exited(pid)
+                return
+        raise SupervisorError(f"nats-server {pid} from a previous run does not stop")
 
     async def _start_platform(self) -> None:
         creds = credentials.load_or_create(self.settings.var_dir)
@@ -313,6 +336,31 @@ class Supervisor:
 def _write(out: IO[str], text: str) -> None:
     out.write(text)
     out.flush()
+
+
+async def _exited(pid: int) -> None:
+    """Wait for a process that is not our child to end (Linux pidfd: readable once it has exited)."""
+    try:
+        fd = os.pidfd_open(pid)
+    except ProcessLookupError:
+        return
+    loop = asyncio.get_running_loop()
+    gone = asyncio.Event()
+    loop.add_reader(fd, gone.set)
+    try:
+        await gone.wait()
+    finally:
+        loop.remove_reader(fd)
+        os.close(fd)
+
+
+def _runs_config(pid: int, config: Path) -> bool:
+    """Whether process ``pid`` is a nats-server started with ``config`` (guards against a reused pid)."""
+    try:
+        argv = Path(f"/proc/{pid}/cmdline").read_bytes().split(b"\0")
+    except OSError:
+        return False
+    return any(arg.endswith(b"nats-server") for arg in argv[:1]) and os.fsencode(config) in argv
 
 
 def _signal_group(pid: int, sig: signal.Signals) -> None:
