@@ -12,11 +12,13 @@ from pathlib import Path
 
 import nats
 import pytest
+from casereg.log.errors import WeakStreamConfig
+from casereg.log.provision import desired_config, provision
 from casereg.platform.credentials import SERVICE_USERS
 from casereg.platform.health import HealthReport, HealthUnavailable, request_health
 from casereg.platform.nats_embedded import EmbeddedNats
 from casereg.platform.service import ServiceContext, ServiceDefinition, load_definition, serve, service_names
-from casereg.settings import ServiceSettings
+from casereg.settings import PlatformSettings, ServiceSettings
 from casereg.telemetry import current_trace_id, inject_headers
 from intake.settings import IntakeSettings
 from nats.aio.client import Client as NATS
@@ -40,6 +42,14 @@ async def health_or_none(nc: NATS, service: str) -> HealthReport | None:
         return await request_health(nc, PROVINCE, service, reply_timeout=0.5)
     except HealthUnavailable:
         return None
+
+
+@pytest.fixture(autouse=True)
+async def log_stream(nats_server: EmbeddedNats) -> None:
+    """Services refuse to start without the log stream: provision it (idempotent) on this module's server."""
+    nc = await nats.connect(nats_server.url, user="admin", password=nats_server.credentials.password("admin"))
+    await provision(nc, PlatformSettings(province=PROVINCE))
+    await nc.close()
 
 
 @pytest.fixture
@@ -214,3 +224,22 @@ async def test_a_service_stops_when_its_supervisor_is_gone(nats_server: Embedded
             await proc.wait()
     assert proc.returncode == 0
     assert b"supervisor gone" in stderr
+
+
+async def test_a_service_refuses_a_weakened_stream(nats_server: EmbeddedNats, tmp_path: Path) -> None:
+    admin = await nats.connect(nats_server.url, user="admin", password=nats_server.credentials.password("admin"))
+    weak = PlatformSettings(province="w52", stream="WEAKENED")
+    config = desired_config(weak)
+    config.max_age = 86400.0
+    await admin.jetstream().add_stream(config)
+    settings = IntakeSettings(
+        nats_url=nats_server.url,
+        var_dir=tmp_path,
+        province="w52",
+        stream="WEAKENED",
+        nats_password=SecretStr(nats_server.credentials.password("intake")),
+    )
+    with pytest.raises(WeakStreamConfig, match="max_age"):
+        await serve(load_definition("intake"), settings, asyncio.Event())
+    await admin.jetstream().delete_stream("WEAKENED")
+    await admin.close()

@@ -24,6 +24,7 @@ from faststream.nats import NatsBroker, NatsUserPassword
 from faststream.nats.opentelemetry import NatsTelemetryMiddleware
 from nats.aio.client import Client as NATS
 
+from casereg.log.provision import check as check_stream
 from casereg.platform.connect import password_for
 from casereg.platform.health import CheckStatus, HealthReport
 from casereg.platform.nats_config import health_subject
@@ -172,6 +173,8 @@ async def serve(definition: ServiceDefinition, settings: ServiceSettings, stop: 
     try:
         log.info("starting", nats_url=settings.nats_url, nats_user=user, pid=os.getpid())
         await broker.connect()
+        # Every service refuses to run against a missing or weakened log stream (DESIGN §2).
+        await check_stream(ctx.nc, settings)
         for hook in definition.on_start:
             await hook(ctx)
         await broker.start()
