@@ -6,6 +6,7 @@ import contextlib
 import uuid
 from collections.abc import AsyncIterator
 from dataclasses import dataclass
+from datetime import datetime
 
 import nats.errors
 from nats.js.api import AckPolicy, ConsumerConfig, DeliverPolicy, ReplayPolicy
@@ -34,7 +35,9 @@ async def subject_messages(
         assert m.seq is not None
         if upto is not None and m.seq > upto:
             return
-        yield RawMessage(stream_seq=m.seq, subject=m.subject or subject, data=m.data or b"", time=m.time)
+        # nats-py parses the stored timestamp into a datetime; RawMessage keeps text (as ``replay`` does).
+        stamp = m.time.isoformat() if isinstance(m.time, datetime) else m.time
+        yield RawMessage(stream_seq=m.seq, subject=m.subject or subject, data=m.data or b"", time=stamp)
         seq = m.seq + 1
 
 
