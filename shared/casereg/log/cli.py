@@ -1,0 +1,407 @@
+"""Operator commands on the case log: ``history``, ``verify``, ``export``, and ``dev seed``.
+
+``history``, ``verify`` and ``export`` connect as the read-only ``operator`` NATS user; ``dev seed``
+writes as ``intake``. Settings come from the ``CASEREG_*`` environment (``CASEREG_NATS_URL``,
+``CASEREG_VAR_DIR`` for the credentials file, ``CASEREG_PROVINCE``, ``CASEREG_STREAM``...). Nothing here
+decrypts: encrypted payload fields are shown as ``<encrypted>``. See ``docs/cli.md`` and
+``docs/log-format.md``.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import json
+import os
+import re
+import sys
+from collections.abc import AsyncIterator, Iterable
+from contextlib import asynccontextmanager
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Annotated, Any
+
+import nats
+import nats.errors
+import typer
+from nats.aio.client import Client as NATS
+from nats.js.client import JetStreamContext
+from nats.js.errors import NotFoundError
+from pydantic import ValidationError
+from sqlalchemy.exc import SQLAlchemyError
+
+from casereg.cli.runtime import CommandError, run_async
+from casereg.clock import SystemClock
+from casereg.log.canonical import format_time
+from casereg.log.envelope import Actor, AggregateRef, Envelope
+from casereg.log.errors import ConcurrencyConflict, LogError, WeakStreamConfig
+from casereg.log.export import read_export, write_export
+from casereg.log.provision import check
+from casereg.log.raw import RawMessage, last_sequence, replay, subject_messages
+from casereg.log.store import EventLog
+from casereg.log.verify import VerifyReport, verify_messages
+from casereg.platform.connect import password_for
+from casereg.platform.credentials import OPERATOR_USER
+from casereg.settings import PlatformSettings, load
+
+#: The service user ``dev seed`` writes as (it stands in for intake).
+SEED_USER = "intake"
+#: The keys of an encrypted field (:class:`casereg.crypto.fields.Encrypted`) as stored.
+ENCRYPTED_KEYS = frozenset({"alg", "kid", "nonce", "ct"})
+ENCRYPTED_MARK = "<encrypted>"
+_SEQUENCE = re.compile(r"^[0-9]+$")
+PROGRESS_EVERY = 1000
+
+
+# --- shared plumbing ----------------------------------------------------------------------------------------
+
+
+def _settings() -> PlatformSettings:
+    try:
+        return load(PlatformSettings)
+    except ValidationError as exc:
+        raise CommandError(f"invalid CASEREG_* settings: {exc}") from None
+
+
+def _case_ref(case_id: str) -> AggregateRef:
+    try:
+        return AggregateRef.case(case_id)
+    except ValidationError:
+        raise CommandError(
+            f"invalid case id {case_id!r}: case ids are letters, digits, '-' and '_' (no dots or spaces)"
+        ) from None
+
+
+def _reason(exc: BaseException) -> str:
+    text = str(exc).strip()
+    return text or type(exc).__name__
+
+
+@asynccontextmanager
+async def connected(settings: PlatformSettings, user: str) -> AsyncIterator[NATS]:
+    """A NATS connection as ``user`` that fails fast (no endless reconnecting) with a readable error.
+
+    NATS and JetStream errors raised inside the block become :class:`CommandError`.
+    """
+    try:
+        password = password_for(settings, user)
+    except FileNotFoundError as exc:
+        raise CommandError(str(exc)) from None
+    except KeyError as exc:
+        raise CommandError(str(exc.args[0]) if exc.args else f"no NATS password for {user!r}") from None
+    problems: list[Exception] = []
+
+    async def remember(exc: Exception) -> None:
+        problems.append(exc)
+
+    try:
+        nc = await nats.connect(
+            settings.nats_url,
+            user=user,
+            password=password,
+            name=f"casereg-cli-{user}",
+            connect_timeout=3,
+            allow_reconnect=False,
+            # nats-py retries the first connection too (default: 60 attempts, 2 s apart); a CLI fails fast.
+            max_reconnect_attempts=2,
+            reconnect_time_wait=0.5,
+            error_cb=remember,
+        )
+    except Exception as exc:
+        cause = problems[-1] if problems else exc
+        raise CommandError(f"cannot connect to NATS at {settings.nats_url} as {user!r}: {_reason(cause)}") from None
+    try:
+        yield nc
+    except (nats.errors.Error, TimeoutError) as exc:
+        raise CommandError(f"NATS at {settings.nats_url}: {_reason(exc)}") from None
+    finally:
+        with contextlib.suppress(Exception):
+            await nc.close()
+
+
+async def require_stream(js: JetStreamContext, settings: PlatformSettings) -> None:
+    try:
+        await js.stream_info(settings.stream)
+    except NotFoundError:
+        raise CommandError(
+            f"stream {settings.stream!r} does not exist on {settings.nats_url}; "
+            "provision it with `casereg provision` (or set CASEREG_STREAM)"
+        ) from None
+
+
+async def case_messages(js: JetStreamContext, settings: PlatformSettings, ref: AggregateRef) -> list[RawMessage]:
+    """The case's raw messages, or a :class:`CommandError` when the case has none."""
+    subject = ref.subject(settings.province)
+    found = [m async for m in subject_messages(js, settings.stream, subject)]
+    if not found:
+        raise CommandError(_no_case(settings, ref))
+    return found
+
+
+def _no_case(settings: PlatformSettings, ref: AggregateRef) -> str:
+    return f"no case {ref.id!r} in stream {settings.stream!r} (subject {ref.subject(settings.province)})"
+
+
+def parse_as_of(value: str) -> int | datetime:
+    """``--as-of``: a stream sequence (digits) or an RFC 3339 time with an offset."""
+    text = value.strip()
+    if _SEQUENCE.match(text):
+        return int(text)
+    try:
+        when = datetime.fromisoformat(text)
+    except ValueError:
+        raise CommandError(
+            f"--as-of {value!r} is neither a stream sequence nor an RFC 3339 time (e.g. 2026-07-01T08:00:00Z)"
+        ) from None
+    if when.tzinfo is None:
+        raise CommandError(f"--as-of {value!r} needs a UTC offset or 'Z', e.g. 2026-07-01T08:00:00Z")
+    return when.astimezone(UTC)
+
+
+def redact(value: Any) -> Any:
+    """The payload with every encrypted field replaced by ``"<encrypted>"`` (never decrypted here)."""
+    if isinstance(value, dict):
+        if value.keys() >= ENCRYPTED_KEYS:
+            return ENCRYPTED_MARK
+        return {k: redact(v) for k, v in value.items()}
+    if isinstance(value, list):
+        return [redact(v) for v in value]
+    return value
+
+
+def _actor(actor: Actor) -> str:
+    parts = [f"{k}={v}" for k, v in actor.model_dump().items() if v is not None]
+    return " ".join(parts) or "-"
+
+
+def format_event(stream_seq: int, event: Envelope) -> str:
+    head = (
+        f"seq {event.seq}  stream {stream_seq}  recorded {format_time(event.recorded_at)}  "
+        f"occurred {format_time(event.occurred_at)}  {event.type} v{event.schema_version}  "
+        f"actor {_actor(event.actor)}"
+    )
+    payload = json.dumps(redact(event.payload), ensure_ascii=False, indent=2, sort_keys=True)
+    body = "\n".join(f"    {line}" for line in payload.splitlines())
+    return f"{head}\n  payload:\n{body}"
+
+
+def _json_line(value: dict[str, Any]) -> str:
+    return json.dumps(value, ensure_ascii=False, separators=(",", ":"))
+
+
+# --- history ------------------------------------------------------------------------------------------------
+
+
+def history(
+    case_id: Annotated[str, typer.Argument(help="The case's id.")],
+    as_of: Annotated[
+        str | None,
+        typer.Option(
+            "--as-of",
+            metavar="T|SEQ",
+            help="Stop at an RFC 3339 time (recorded_at) or at a stream sequence.",
+        ),
+    ] = None,
+    as_json: Annotated[bool, typer.Option("--json", help="One JSON line per stored envelope.")] = False,
+) -> None:
+    """Show a case's events as stored: seq, times, type, actor and payload (encrypted fields stay hidden)."""
+
+    async def main() -> list[tuple[int, Envelope]]:
+        settings = _settings()
+        ref = _case_ref(case_id)
+        limit = parse_as_of(as_of) if as_of is not None else None
+        async with connected(settings, OPERATOR_USER) as nc:
+            log = EventLog(nc=nc, province=settings.province, clock=SystemClock(), stream=settings.stream)
+            await require_stream(log.js, settings)
+            rows: list[tuple[int, Envelope]] = []
+            try:
+                async for commit in log.read(ref, as_of=limit):
+                    rows.extend((commit.stream_seq, e) for e in commit.events)
+            except (LogError, ValidationError) as exc:
+                raise CommandError(
+                    f"case {case_id!r} holds an unreadable message ({_reason(exc).splitlines()[0]}); "
+                    f"run `casereg verify {case_id}`"
+                ) from None
+            if not rows and limit is not None:
+                await case_messages(log.js, settings, ref)  # raises when the case does not exist at all
+            elif not rows:
+                raise CommandError(_no_case(settings, ref))
+            return rows
+
+    rows = run_async(main)
+    for stream_seq, event in rows:
+        typer.echo(_json_line(event.stored()) if as_json else format_event(stream_seq, event))
+    if not rows:
+        typer.echo(f"no events of case {case_id} as of {as_of}", err=True)
+
+
+# --- verify -------------------------------------------------------------------------------------------------
+
+
+def _from_file(path: Path, case_id: str | None) -> list[RawMessage]:
+    try:
+        with path.open(encoding="utf-8") as f:
+            messages = list(read_export(f))
+    except OSError as exc:
+        raise CommandError(f"cannot read {path}: {exc.strerror or exc}") from None
+    except (ValueError, UnicodeDecodeError) as exc:
+        raise CommandError(f"{path}: {exc}") from None
+    if case_id is None:
+        return messages
+    ref = _case_ref(case_id)
+    chosen = [m for m in messages if _aggregate_of(m.subject) == ref]
+    if not chosen:
+        raise CommandError(f"{path} holds no messages of case {case_id!r}")
+    return chosen
+
+
+def _aggregate_of(subject: str) -> AggregateRef | None:
+    try:
+        return AggregateRef.from_subject(subject)
+    except ValueError:
+        return None
+
+
+async def _whole_stream(js: JetStreamContext, settings: PlatformSettings) -> list[RawMessage]:
+    last = await last_sequence(js, settings.stream)
+    typer.echo(f"reading stream {settings.stream} (last sequence {last})", err=True)
+    out: list[RawMessage] = []
+    async for msg in replay(js, settings.stream, stop_seq=last):
+        out.append(msg)
+        if len(out) % PROGRESS_EVERY == 0:
+            typer.echo(f"  read {len(out)} messages (stream seq {msg.stream_seq}/{last})", err=True)
+    typer.echo(f"read {len(out)} messages; checking the hash chains", err=True)
+    return out
+
+
+def verify(
+    case_id: Annotated[str | None, typer.Argument(help="The case to check (or use --all).")] = None,
+    all_cases: Annotated[bool, typer.Option("--all", help="Check every aggregate in the stream.")] = False,
+    file: Annotated[
+        Path | None,
+        typer.Option("--file", help="Check an export file (JSONL) instead of the stream.", dir_okay=False),
+    ] = None,
+) -> None:
+    """Check hash chains on the raw stored bytes; print each aggregate's first break, exit 1 on any."""
+
+    async def main() -> VerifyReport:
+        if case_id is not None and all_cases:
+            raise CommandError("give either a CASE_ID or --all, not both")
+        if file is not None:
+            return verify_messages(_from_file(file, case_id))
+        if case_id is None and not all_cases:
+            raise CommandError("give a CASE_ID, --all, or --file EXPORT.jsonl")
+        settings = _settings()
+        ref = _case_ref(case_id) if case_id is not None else None
+        async with connected(settings, OPERATOR_USER) as nc:
+            js = nc.jetstream()
+            await require_stream(js, settings)
+            if ref is not None:
+                messages = await case_messages(js, settings, ref)
+            else:
+                messages = await _whole_stream(js, settings)
+        return verify_messages(messages)
+
+    report = run_async(main)
+    if report.ok:
+        typer.echo(f"ok: {report.aggregates} aggregates, {report.events} events")
+        return
+    for brk in report.breaks:
+        typer.echo(brk.describe())
+    broken, total = len(report.breaks), report.aggregates
+    typer.echo(f"FAILED: {broken} of {total} aggregates broken ({report.events} events checked)")
+    raise typer.Exit(1)
+
+
+# --- export -------------------------------------------------------------------------------------------------
+
+
+def _write(messages: Iterable[RawMessage], output: Path) -> int:
+    if str(output) == "-":
+        return write_export(messages, sys.stdout)
+    tmp = output.with_name(f".{output.name}.partial")
+    try:
+        with tmp.open("w", encoding="utf-8") as f:
+            n = write_export(messages, f)
+        os.replace(tmp, output)
+    except OSError as exc:
+        with contextlib.suppress(OSError):
+            tmp.unlink()
+        raise CommandError(f"cannot write {output}: {exc.strerror or exc}") from None
+    return n
+
+
+def export(
+    case_ids: Annotated[list[str], typer.Argument(help="One or more case ids.", metavar="CASE_ID...")],
+    output: Annotated[Path, typer.Option("-o", "--output", help="The JSONL file to write ('-' for standard output).")],
+) -> None:
+    """Export cases' raw stored messages as JSON lines (the format `verify --file` and auditors read)."""
+
+    async def main() -> list[RawMessage]:
+        settings = _settings()
+        refs = [_case_ref(c) for c in dict.fromkeys(case_ids)]
+        async with connected(settings, OPERATOR_USER) as nc:
+            js = nc.jetstream()
+            await require_stream(js, settings)
+            messages: list[RawMessage] = []
+            for ref in refs:
+                messages.extend(await case_messages(js, settings, ref))
+        return sorted(messages, key=lambda m: m.stream_seq)
+
+    messages = run_async(main)
+    n = _write(messages, output)
+    cases = len(dict.fromkeys(case_ids))
+    typer.echo(f"exported {n} messages of {cases} case(s) to {output}", err=str(output) == "-")
+
+
+# --- dev seed -----------------------------------------------------------------------------------------------
+
+
+def seed(
+    n: Annotated[int, typer.Argument(help="How many cases to generate.", min=1)],
+    seed_value: Annotated[int, typer.Option("--seed", help="Random seed: the same seed gives the same cases.")] = 1,
+    chunk: Annotated[int, typer.Option(help="Appends in flight at a time.", min=1, max=1000)] = 64,
+) -> None:
+    """Write N realistic generated petitions (identities and texts encrypted) through the log client."""
+    from casereg.crypto.keystore import SqlKeyStore
+    from casereg.db import KEYSTORE_MIGRATIONS, create_engine, keystore_url, migrate
+    from casereg.dev.seed import SeedResult, generate, seed_log
+
+    def progress(done: int, total: int) -> None:
+        typer.echo(f"  seeded {done}/{total}", err=True)
+
+    async def main() -> SeedResult:
+        settings = _settings()
+        url = keystore_url(settings)
+        try:
+            migrate(url, [KEYSTORE_MIGRATIONS])
+        except SQLAlchemyError as exc:
+            raise CommandError(f"key store {url}: {_reason(exc).splitlines()[0]}") from None
+        engine = create_engine(url)
+        try:
+            keys = SqlKeyStore(engine, settings.master_key.get_secret_value())
+            cases = generate(n, seed_value)
+            async with connected(settings, SEED_USER) as nc:
+                try:
+                    await check(nc, settings)
+                except WeakStreamConfig as exc:
+                    raise CommandError(str(exc)) from None
+                log = EventLog(nc=nc, province=settings.province, clock=SystemClock(), stream=settings.stream)
+                typer.echo(f"seeding {n} cases (seed {seed_value}) into stream {settings.stream}", err=True)
+                try:
+                    return await seed_log(log, keys, cases, chunk=chunk, progress=progress)
+                except ConcurrencyConflict as exc:
+                    raise CommandError(f"a generated case id is already in use: {exc}") from None
+        finally:
+            engine.dispose()
+
+    result = run_async(main)
+    typer.echo(f"seeded {result.total} cases: {result.written} new, {result.already_there} already there")
+
+
+def register(app: typer.Typer) -> None:
+    app.command()(history)
+    app.command()(verify)
+    app.command()(export)
+    dev = typer.Typer(name="dev", help="Development helpers: generated data.", no_args_is_help=True)
+    dev.command("seed")(seed)
+    app.add_typer(dev, name="dev")
