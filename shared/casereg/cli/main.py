@@ -6,6 +6,7 @@ and each part of the shared library adds its own commands without editing this f
 
 from __future__ import annotations
 
+import sys
 from importlib.metadata import entry_points
 
 import typer
@@ -22,8 +23,11 @@ def build_app() -> typer.Typer:
         add_completion=False,
     )
     for ep in sorted(entry_points(group=PLUGIN_GROUP), key=lambda e: e.name):
-        register = ep.load()
-        register(app)
+        try:
+            register = ep.load()
+            register(app)
+        except Exception as exc:  # one broken plugin must not take every other command down with it
+            print(f"warning: commands of plugin {ep.name!r} unavailable: {type(exc).__name__}: {exc}", file=sys.stderr)
     return app
 
 

@@ -14,21 +14,18 @@ import json
 import os
 import re
 import sys
-from collections.abc import AsyncIterator, Iterable
-from contextlib import asynccontextmanager
+from collections.abc import Iterable
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Annotated, Any
 
-import nats
-import nats.errors
 import typer
-from nats.aio.client import Client as NATS
 from nats.js.client import JetStreamContext
 from nats.js.errors import NotFoundError
 from pydantic import ValidationError
 from sqlalchemy.exc import SQLAlchemyError
 
+from casereg.cli.connection import connected, reason
 from casereg.cli.runtime import CommandError, run_async
 from casereg.clock import SystemClock
 from casereg.log.canonical import format_time
@@ -39,7 +36,6 @@ from casereg.log.provision import check
 from casereg.log.raw import RawMessage, last_sequence, replay, subject_messages
 from casereg.log.store import EventLog
 from casereg.log.verify import VerifyReport, verify_messages
-from casereg.platform.connect import password_for
 from casereg.platform.credentials import OPERATOR_USER
 from casereg.settings import PlatformSettings, load
 
@@ -69,53 +65,6 @@ def _case_ref(case_id: str) -> AggregateRef:
         raise CommandError(
             f"invalid case id {case_id!r}: case ids are letters, digits, '-' and '_' (no dots or spaces)"
         ) from None
-
-
-def _reason(exc: BaseException) -> str:
-    text = str(exc).strip()
-    return text or type(exc).__name__
-
-
-@asynccontextmanager
-async def connected(settings: PlatformSettings, user: str) -> AsyncIterator[NATS]:
-    """A NATS connection as ``user`` that fails fast (no endless reconnecting) with a readable error.
-
-    NATS and JetStream errors raised inside the block become :class:`CommandError`.
-    """
-    try:
-        password = password_for(settings, user)
-    except FileNotFoundError as exc:
-        raise CommandError(str(exc)) from None
-    except KeyError as exc:
-        raise CommandError(str(exc.args[0]) if exc.args else f"no NATS password for {user!r}") from None
-    problems: list[Exception] = []
-
-    async def remember(exc: Exception) -> None:
-        problems.append(exc)
-
-    try:
-        nc = await nats.connect(
-            settings.nats_url,
-            user=user,
-            password=password,
-            name=f"casereg-cli-{user}",
-            connect_timeout=3,
-            allow_reconnect=False,
-            # nats-py retries the first connection too (default: 60 attempts, 2 s apart); a CLI fails fast.
-            max_reconnect_attempts=2,
-            reconnect_time_wait=0.5,
-            error_cb=remember,
-        )
-    except Exception as exc:
-        cause = problems[-1] if problems else exc
-        raise CommandError(f"cannot connect to NATS at {settings.nats_url} as {user!r}: {_reason(cause)}") from None
-    try:
-        yield nc
-    except (nats.errors.Error, TimeoutError) as exc:
-        raise CommandError(f"NATS at {settings.nats_url}: {_reason(exc)}") from None
-    finally:
-        with contextlib.suppress(Exception):
-            await nc.close()
 
 
 async def require_stream(js: JetStreamContext, settings: PlatformSettings) -> None:
@@ -218,7 +167,7 @@ def history(
                     rows.extend((commit.stream_seq, e) for e in commit.events)
             except (LogError, ValidationError) as exc:
                 raise CommandError(
-                    f"case {case_id!r} holds an unreadable message ({_reason(exc).splitlines()[0]}); "
+                    f"case {case_id!r} holds an unreadable message ({reason(exc).splitlines()[0]}); "
                     f"run `casereg verify {case_id}`"
                 ) from None
             if not rows and limit is not None:
@@ -375,7 +324,7 @@ def seed(
         try:
             migrate(url, [KEYSTORE_MIGRATIONS])
         except SQLAlchemyError as exc:
-            raise CommandError(f"key store {url}: {_reason(exc).splitlines()[0]}") from None
+            raise CommandError(f"key store {url}: {reason(exc).splitlines()[0]}") from None
         engine = create_engine(url)
         try:
             keys = SqlKeyStore(engine, settings.master_key.get_secret_value())

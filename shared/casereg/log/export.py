@@ -24,7 +24,8 @@ def export_line(msg: RawMessage) -> str:
             "time": msg.time,
             "data": msg.data.decode("utf-8"),
         },
-        ensure_ascii=False,
+        # ASCII only: no raw U+2028 or other line separators can split a line; decoding restores the exact text.
+        ensure_ascii=True,
         separators=(",", ":"),
     )
 

@@ -14,7 +14,7 @@ import json
 import logging
 from collections.abc import AsyncIterator, Awaitable, Callable, Sequence
 from dataclasses import dataclass, field
-from datetime import datetime
+from datetime import UTC, datetime
 from typing import Any, Generic, TypeVar
 
 import nats.errors
@@ -323,7 +323,9 @@ class EventLog:
 
 
 def parse_time_or_none(value: object) -> datetime | None:
-    """The server's timestamp of a message (RFC 3339 with nanoseconds) to microseconds."""
+    """The server's timestamp of a message (a datetime, or RFC 3339 text with nanoseconds) to microseconds, UTC."""
+    if isinstance(value, datetime):
+        return value.astimezone(UTC) if value.tzinfo else value.replace(tzinfo=UTC)
     if not isinstance(value, str) or not value:
         return None
     text = value.rstrip("Z")

@@ -76,6 +76,17 @@ def _frontend_permissions(province: str) -> dict[str, object]:
 
 
 @dataclass(frozen=True)
+class ClusterOptions:
+    """One node's place in a JetStream cluster (3 nodes, R3 streams, in production)."""
+
+    name: str
+    host: str
+    port: int
+    routes: tuple[str, ...]  # host:port of every node's cluster listener (this one's included is fine)
+    password: str | None = None  # route authorization; strongly advised outside a private network
+
+
+@dataclass(frozen=True)
 class NatsServerOptions:
     host: str
     port: int
@@ -84,6 +95,21 @@ class NatsServerOptions:
     province: str
     sync_always: bool = True
     server_name: str = "casereg"
+    cluster: ClusterOptions | None = None
+
+
+def _cluster_block(cluster: ClusterOptions) -> list[str]:
+    auth = f"route:{cluster.password}@" if cluster.password else ""
+    routes = [json.dumps(f"nats-route://{auth}{route}") for route in cluster.routes]
+    lines = [
+        "cluster {",
+        f"  name: {json.dumps(cluster.name)}",
+        f"  listen: {json.dumps(f'{cluster.host}:{cluster.port}')}",
+        f"  routes: [{', '.join(routes)}]",
+    ]
+    if cluster.password:
+        lines.append(f'  authorization {{ user: "route", password: {json.dumps(cluster.password)} }}')
+    return [*lines, "}"]
 
 
 def render(options: NatsServerOptions, creds: NatsCredentials) -> str:
@@ -111,6 +137,7 @@ def render(options: NatsServerOptions, creds: NatsCredentials) -> str:
             "jetstream {",
             *(f"  {line}" for line in js),
             "}",
+            *(_cluster_block(options.cluster) if options.cluster else []),
             "accounts {",
             "  REG {",
             "    jetstream: enabled",

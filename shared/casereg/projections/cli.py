@@ -9,10 +9,10 @@ from rich.console import Console
 from rich.progress import BarColumn, Progress, TaskID, TaskProgressColumn, TextColumn, TimeRemainingColumn
 from rich.table import Table
 
+from casereg.cli.connection import connected
 from casereg.cli.runtime import CommandError, run_async
 from casereg.db import create_engine
 from casereg.log.raw import last_sequence
-from casereg.platform.connect import connect
 from casereg.projections import deadletters
 from casereg.projections.bindings import ProjectionBinding, discover
 from casereg.projections.rebuild import Progress as RebuildProgress
@@ -35,8 +35,7 @@ def _bindings(settings: PlatformSettings, names: list[str], all_: bool) -> list[
 
 
 async def _rebuild(settings: PlatformSettings, bindings: list[ProjectionBinding]) -> None:
-    nc = await connect(settings, "operator", name="casereg-rebuild")
-    try:
+    async with connected(settings, "operator") as nc:
         js = nc.jetstream()
         for binding in bindings:
             engine = create_engine(binding.database_url)
@@ -59,8 +58,6 @@ async def _rebuild(settings: PlatformSettings, bindings: list[ProjectionBinding]
                 position = await rebuild.run()
             console.print(f"{binding.projection.name}: rebuilt and swapped in at stream sequence {position}")
             engine.dispose()
-    finally:
-        await nc.close()
 
 
 def register(app: typer.Typer) -> None:
@@ -142,20 +139,18 @@ def register(app: typer.Typer) -> None:
 
         async def go() -> None:
             binding = _bindings(settings, [projection], False)[0]
-            nc = await connect(settings, "operator", name="casereg-deadletter")
-            try:
-                d = await deadletters.retry_dead_letter(
-                    create_engine(binding.database_url),
-                    nc.jetstream(),
-                    settings.stream,
-                    binding.projection,
-                    dead_letter_id,
-                    binding.registry,
-                )
-            except (LookupError, ValueError) as exc:
-                raise CommandError(str(exc)) from None
-            finally:
-                await nc.close()
+            async with connected(settings, "operator") as nc:
+                try:
+                    d = await deadletters.retry_dead_letter(
+                        create_engine(binding.database_url),
+                        nc.jetstream(),
+                        settings.stream,
+                        binding.projection,
+                        dead_letter_id,
+                        binding.registry,
+                    )
+                except (LookupError, ValueError) as exc:
+                    raise CommandError(str(exc)) from None
             typer.echo(f"dead letter {d.id} ({d.projection} seq {d.stream_seq}): {d.status}")
 
         run_async(go)
