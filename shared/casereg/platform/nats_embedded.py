@@ -62,6 +62,11 @@ class EmbeddedNats:
             f.write(render(self.options, self.credentials))
 
     def start(self, timeout: float = 20.0) -> None:
+        self.start_process()
+        self.wait_ready(timeout)
+
+    def start_process(self) -> None:
+        """Start without waiting (cluster nodes are ready only once their peers are up)."""
         self.write_config()
         self.log_path.parent.mkdir(parents=True, exist_ok=True)
         log = self.log_path.open("ab")
@@ -72,7 +77,6 @@ class EmbeddedNats:
             start_new_session=True,
         )
         log.close()
-        self.wait_ready(timeout)
 
     def healthy(self) -> bool:
         try:
