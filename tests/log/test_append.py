@@ -142,3 +142,15 @@ async def test_racing_writers_both_succeed_and_chain_verifies(log_env: LogEnv) -
     assert report.ok, [b.describe() for b in report.breaks]
     assert report.events == 21
     await other_nc.close()
+
+
+async def test_append_records_the_trace_id_of_its_span(log_env: LogEnv) -> None:
+    from opentelemetry import trace
+    from opentelemetry.sdk.trace import TracerProvider
+
+    tracer = TracerProvider().get_tracer("test")
+    with tracer.start_as_current_span("request") as span:
+        result = await log_env.log.append(AggregateRef.case("traced"), [ev(log_env)], Head.genesis("traced"))
+        expected = format(span.get_span_context().trace_id, "032x")
+    assert result.events[0].trace_id == expected
+    assert trace.get_current_span().get_span_context().is_valid is False

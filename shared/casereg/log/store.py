@@ -22,6 +22,7 @@ from nats.aio.client import Client as NATS
 from nats.js.client import JetStreamContext
 from nats.js.errors import APIError, NotFoundError
 from opentelemetry import propagate, trace
+from opentelemetry.trace import SpanKind
 
 from casereg.clock import Clock
 from casereg.log.canonical import event_hash, genesis_hash, parse_time
@@ -31,6 +32,7 @@ from casereg.log.errors import ConcurrencyConflict, LogError, RetriesExhausted
 from casereg.log.events import EventRegistry, NewEvent
 
 log = logging.getLogger(__name__)
+_tracer = trace.get_tracer("casereg.log")
 
 WRONG_LAST_SEQUENCE = 10071
 S = TypeVar("S")
@@ -136,6 +138,11 @@ class EventLog:
 
     async def append(self, ref: AggregateRef, events: Sequence[NewEvent], head: Head) -> AppendResult:
         """Append one decision atomically, or raise :class:`ConcurrencyConflict`."""
+        attributes: dict[str, str | int] = {"casereg.aggregate": ref.kind, "casereg.events": len(events)}
+        with _tracer.start_as_current_span("casereg.log.append", kind=SpanKind.PRODUCER, attributes=attributes):
+            return await self._append(ref, events, head)
+
+    async def _append(self, ref: AggregateRef, events: Sequence[NewEvent], head: Head) -> AppendResult:
         envelopes = self.seal_events(ref, events, head)
         subject = ref.subject(self.province)
         data = encode_commit(envelopes)
