@@ -124,15 +124,18 @@ def test_smoke_run_prints_the_table_and_writes_the_results(tmp_path: Path) -> No
     assert pg["project"] is None and pg["note"].startswith("skipped")
 
     load = scenario(results, "case_load")
-    p50, p99, rss = load["rows"]
-    assert p99["goal"] == "< 5 ms" and p99["met"] in (True, False)
+    p50, *p99s, rss = load["rows"]
+    assert [r["details"]["pass"] for r in p99s] == ["warm", "cold", "paced"]
+    for row in p99s:
+        assert row["goal"] == "< 5 ms" and row["met"] in (True, False)
+        assert row["details"]["project"]["n"] == row["details"]["raw"]["n"] > 0
     assert p50["project"] > 0 and p50["raw"] > 0
     assert rss["unit"] == "MB" and rss["project"] > 0
     assert load["details"]["memory_mb"]["after_fill"]["VmRSS"] > 0
 
     for n in (3, 4):
         assert scenario(results, discover()[n - 1].key)["note"] == NOT_YET
-    for text in ("scenario", "ratio", "met/short", "1 append, sync always", "5 case load p99", "not yet: needs"):
+    for text in ("scenario", "ratio", "met/short", "1 append, sync always", "5 case load p99, warm", "not yet: needs"):
         assert text in printed
     assert "national-sync" in printed
 
