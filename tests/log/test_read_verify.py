@@ -111,3 +111,11 @@ async def test_verify_reports_each_kind_of_tampering(log_env: LogEnv) -> None:
     (brk,) = verify_messages(removed).breaks
     assert brk.reason == BreakReason.MISSING and brk.stream_seq == v1[3].stream_seq
     assert "seq 3..3" in brk.describe()
+
+
+async def test_last_commit_of_an_aggregate(log_env: LogEnv) -> None:
+    seqs = await write_case(log_env, "l1", 3)
+    await write_case(log_env, "l2", 1)
+    last = await log_env.log.last(AggregateRef.case("l1"))
+    assert last is not None and last.stream_seq == seqs[-1] and last.last.seq == 3
+    assert await log_env.log.last(AggregateRef.case("none")) is None

@@ -278,6 +278,18 @@ class EventLog:
                     return
             yield commit
 
+    async def last(self, ref: AggregateRef) -> StoredCommit | None:
+        """The aggregate's last commit (one leader get, whatever its length), or None if it has none."""
+        try:
+            raw = await self.js.get_msg(self.stream, subject=ref.subject(self.province))
+        except NotFoundError:
+            return None
+        assert raw.seq is not None and raw.subject is not None
+        commit = StoredCommit.decode(raw.seq, raw.subject, parse_time_or_none(raw.time), raw.data or b"")
+        return StoredCommit(
+            commit.stream_seq, commit.subject, commit.time, tuple(map(self.registry.upcast, commit.events))
+        )
+
     async def events(self, ref: AggregateRef, *, as_of: int | datetime | None = None) -> list[Envelope]:
         """Every event of an aggregate (upcast to current versions) up to ``as_of``."""
         out: list[Envelope] = []
