@@ -1,0 +1,1 @@
+"""Intake's adapters: its own SQL tables (agency credentials, idempotency keys)."""
