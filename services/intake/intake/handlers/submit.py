@@ -1,0 +1,126 @@
+"""Recording a submission: the case and its receipt number land together, or not at all."""
+
+from __future__ import annotations
+
+import asyncio
+from dataclasses import dataclass
+from datetime import UTC, date, datetime, time
+from zoneinfo import ZoneInfo
+
+from casereg.crypto.fields import encrypt_text
+from casereg.log.envelope import Actor, AggregateRef, command_event_id
+from casereg.log.errors import ConcurrencyConflict
+from casereg.log.events import NewEvent
+from casereg.log.store import Head
+
+from intake.commands import Caller, SubmitPetition
+from intake.domain.case import NEW, evolve
+from intake.domain.events import PetitionReceived, SubjectMatter
+from intake.domain.model import CaseStatus
+from intake.domain.submission import CounterState, case_id_for, counter_id, decide_submission
+from intake.handlers.deps import IntakeDeps
+from intake.handlers.sealing import case_key, seal_submitters, seal_text
+
+VIETNAM = ZoneInfo("Asia/Ho_Chi_Minh")
+MAX_ATTEMPTS = 200
+
+
+@dataclass(frozen=True)
+class SubmitResult:
+    case_id: str
+    receipt_no: int
+    status: CaseStatus
+    created: bool
+    stream_seq: int
+
+
+def business_time(day: date, now: datetime) -> datetime:
+    """When the petition arrived: now if it arrived today (Vietnam time), else that day's start in Vietnam."""
+    if now.astimezone(VIETNAM).date() == day:
+        return now
+    return datetime.combine(day, time(0), tzinfo=VIETNAM).astimezone(UTC)
+
+
+def _petition(deps: IntakeDeps, caller: Caller, cmd: SubmitPetition, case_id: str) -> PetitionReceived:
+    subject = cmd.subject_matter
+    return PetitionReceived(
+        receipt_no=0,  # the decision gives it the counter's next number
+        received_by=caller.agency,
+        channel=cmd.channel,
+        received_on=cmd.received_on,
+        declared_kind=cmd.declared_kind,
+        unit_code=cmd.unit_code,
+        subject_matter=SubjectMatter(
+            kind=subject.kind,
+            decision_number=subject.decision_number,
+            decision_date=subject.decision_date,
+            agency=subject.agency,
+            description=seal_text(deps.keys, case_id, subject.description, "case.subject.description"),
+        ),
+        round=cmd.round,
+        addressed_to=cmd.addressed_to,
+        forwarded_by=cmd.forwarded_by,
+        summary=encrypt_text(deps.keys, case_key(case_id), cmd.summary, "case.summary"),
+        content=seal_text(deps.keys, case_id, cmd.content, "case.content"),
+        attachments=cmd.attachments,
+        submitters=seal_submitters(deps.keys, case_id, cmd.submitters),
+        people_count=cmd.people_count,
+        identity_protection=cmd.identity_protection,
+        request_hash=cmd.request_hash,
+        reception_entry=cmd.reception_entry,
+    )
+
+
+async def submit(deps: IntakeDeps, caller: Caller, cmd: SubmitPetition) -> SubmitResult:
+    """Record a petition; a retry with the same key returns the case it made (or raises SubmissionMismatch)."""
+    case_id = case_id_for(caller.agency, cmd.idempotency_key)
+    ref = AggregateRef.case(case_id)
+    counter_ref = AggregateRef(kind="counter", id=counter_id(caller.agency, cmd.received_on.year))
+    petition = await asyncio.to_thread(_petition, deps, caller, cmd, case_id)
+    actor = Actor(agency=caller.agency, officer=caller.officer, role=caller.role, service="intake")
+    occurred = business_time(cmd.received_on, deps.clock.now())
+    scope = f"{caller.agency}/submit"
+    async with deps.counter_locks[counter_ref.id]:
+        for _ in range(MAX_ATTEMPTS):
+            case = await deps.log.load(ref, evolve, NEW)
+            last = await deps.log.last(counter_ref)
+            counter = CounterState(int(last.last.payload["number"])) if last else CounterState()
+            decision = decide_submission(
+                case.state,
+                counter,
+                case_id=case_id,
+                agency=caller.agency,
+                year=cmd.received_on.year,
+                request_hash=cmd.request_hash,
+                petition=petition,
+            )
+            if decision.existing:
+                assert case.state.receipt_no is not None
+                return SubmitResult(case_id, case.state.receipt_no, case.state.status, False, case.head.stream_seq)
+            assert decision.petition is not None and decision.receipt is not None
+            receipt = NewEvent.of(
+                decision.receipt,
+                event_id=command_event_id(scope, cmd.idempotency_key, decision.receipt.event_type),
+                occurred_at=occurred,
+                actor=actor,
+            )
+            received = NewEvent.of(
+                decision.petition,
+                event_id=command_event_id(scope, cmd.idempotency_key, decision.petition.event_type),
+                occurred_at=occurred,
+                actor=actor,
+                causation_id=receipt.event_id,
+            )
+            counter_head = Head.after(last) if last else Head.genesis(counter_ref.id)
+            try:
+                results = await deps.log.append_atomic(
+                    [(counter_ref, [receipt], counter_head), (ref, [received], Head.genesis(case_id))]
+                )
+            except ConcurrencyConflict:
+                continue  # another process took the number, or made this very case: decide again
+            written = results[1].events[0]
+            created = not results[1].already_written  # False: a concurrent twin of this request got there first
+            return SubmitResult(
+                case_id, int(written.payload["receipt_no"]), CaseStatus.RECEIVED, created, results[1].stream_seq
+            )
+    raise ConcurrencyConflict(ref.subject(deps.log.province), 0, None)
