@@ -1,24 +1,27 @@
-"""Intake's read models. For now the aggregate heads every handler appends after."""
+"""Intake's read models: the case heads every handler appends after, and the registry (cases, access, feed)."""
 
 from __future__ import annotations
 
 import sqlalchemy as sa
+from casereg.log.events import EventRegistry
 from casereg.projections.bindings import ProjectionBinding
 from casereg.projections.heads import heads_projection, heads_table
 from casereg.settings import PlatformSettings, load
 
+from intake.domain.events import INTAKE_EVENTS
+from intake.registry import registry_projection, registry_tables
 from intake.settings import IntakeSettings
 
 metadata = sa.MetaData()
 case_heads = heads_table(metadata, "case_heads")
+cases, case_access, feed = registry_tables(metadata)
 
 
 def projections(settings: PlatformSettings) -> list[ProjectionBinding]:
     own = load(IntakeSettings)
+    url = own.resolved_database_url()
+    registry = EventRegistry(INTAKE_EVENTS)
     return [
-        ProjectionBinding(
-            service="intake",
-            projection=heads_projection(settings.province, case_heads, name="intake-case-heads"),
-            database_url=own.resolved_database_url(),
-        )
+        ProjectionBinding("intake", heads_projection(settings.province, case_heads, name="intake-case-heads"), url),
+        ProjectionBinding("intake", registry_projection(settings.province, (cases, case_access, feed)), url, registry),
     ]
