@@ -25,6 +25,8 @@ from intake.adapters.agencies import (
     rotate_key,
 )
 
+from tests.intake.databases import db_url_fixture, engine_fixture  # noqa: F401 - fixtures
+
 WARD = "2tier/21583/ubnd"
 
 

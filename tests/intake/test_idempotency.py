@@ -19,6 +19,8 @@ from intake.adapters.idempotency import (
     fingerprint,
 )
 
+from tests.intake.databases import db_url_fixture, engine_fixture  # noqa: F401 - fixtures
+
 AGENCY = "2tier/21583/ubnd"
 
 
