@@ -1,0 +1,1 @@
+"""Intake's HTTP edge: problem details, authentication of agencies and officers."""
