@@ -1,0 +1,74 @@
+"""Serving the HTTP API from inside the intake service process (uvicorn on the service's event loop)."""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+from dataclasses import dataclass, field
+
+import uvicorn
+from casereg.clock import SystemClock
+from casereg.crypto.keystore import SqlKeyStore
+from casereg.db import create_engine, keystore_url
+from casereg.directory.load import load as load_directory
+from casereg.directory.settings import DirectorySettings
+from casereg.log.events import EventRegistry
+from casereg.log.store import EventLog
+from casereg.platform.service import ServiceContext
+
+from intake.api.app import create_app
+from intake.api.state import ApiState
+from intake.domain.events import INTAKE_EVENTS
+from intake.handlers.deps import IntakeDeps
+from intake.settings import IntakeSettings
+
+log = logging.getLogger(__name__)
+
+
+@dataclass
+class HttpApi:
+    """``on_start``/``on_stop`` hooks that run the API server for the life of the service."""
+
+    server: uvicorn.Server | None = None
+    task: asyncio.Task[None] | None = None
+    port: int | None = field(default=None)
+
+    async def start(self, ctx: ServiceContext) -> None:
+        settings = ctx.settings
+        assert isinstance(settings, IntakeSettings)
+        log_client = EventLog(
+            nc=ctx.nc,
+            province=settings.province,
+            clock=SystemClock(),
+            registry=EventRegistry(INTAKE_EVENTS),
+            stream=settings.stream,
+        )
+        keys = SqlKeyStore(create_engine(keystore_url(settings)), settings.master_key.get_secret_value())
+        directory = await asyncio.to_thread(lambda: load_directory(DirectorySettings().files()))
+        state = ApiState(
+            deps=IntakeDeps(log=log_client, keys=keys, clock=SystemClock()),
+            engine=create_engine(settings.resolved_database_url()),
+            directory=directory,
+            visible_within=settings.visible_within,
+        )
+        app = create_app(state, max_body_bytes=settings.max_body_bytes)
+        config = uvicorn.Config(
+            app, host=settings.http_host, port=settings.http_port, log_config=None, access_log=False, lifespan="off"
+        )
+        self.server = uvicorn.Server(config)
+        self.task = asyncio.create_task(self.server.serve(), name="intake-http")
+        while not self.server.started:
+            if self.task.done():
+                self.task.result()  # raises the start-up error (port taken...)
+            await asyncio.sleep(0.02)
+        self.port = self.server.servers[0].sockets[0].getsockname()[1]
+        log.info("HTTP API listening on %s:%s", settings.http_host, self.port)
+
+    async def stop(self, ctx: ServiceContext) -> None:
+        if self.server is not None:
+            self.server.should_exit = True
+        if self.task is not None:
+            await asyncio.wait([self.task], timeout=10)
+
+    async def healthy(self, ctx: ServiceContext) -> bool:
+        return self.task is not None and not self.task.done()
