@@ -45,6 +45,7 @@ class System:
             "CASEREG_VAR_DIR": str(self.var_dir),
             "CASEREG_EMBEDDED_NATS_PORT": str(free_port()),
             "CASEREG_EMBEDDED_NATS_MONITOR_PORT": str(free_port()),
+            "CASEREG_INTAKE_HTTP_PORT": str(free_port()),
         }
         self.output = tmp_path / "up.log"
         self.proc: subprocess.Popen[bytes] | None = None
