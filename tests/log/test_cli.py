@@ -5,14 +5,14 @@ from __future__ import annotations
 import json
 from collections.abc import Iterator
 from dataclasses import dataclass
-from datetime import timedelta
+from datetime import datetime, timedelta
 from pathlib import Path
 
 import pytest
 import sqlalchemy as sa
 from casereg.crypto.keystore import SqlKeyStore
 from casereg.db import KEYSTORE_MIGRATIONS, create_engine, migrate
-from casereg.dev.seed import SeedCase, generate, seed_log
+from casereg.dev.seed import SeedCase, generate
 from casereg.log.canonical import event_hash, format_time
 from casereg.log.cli import parse_as_of, redact
 from casereg.log.envelope import Actor, AggregateRef, new_event_id
@@ -21,6 +21,10 @@ from casereg.log.export import read_export
 from casereg.log.store import AppendResult
 from casereg.platform.credentials import NatsCredentials, credentials_path
 from casereg.platform.nats_embedded import EmbeddedNats, free_port
+from intake.dev_seed import seed
+from intake.domain.submission import case_id_for, counter_id
+from intake.handlers.deps import IntakeDeps
+from intake.handlers.submit import business_time
 
 from tests.log.cli_support import CliEnv, invoke, make_cli_env
 from tests.log.conftest import LogEnv
@@ -28,13 +32,30 @@ from tests.log.conftest import LogEnv
 
 @dataclass
 class Written:
+    """Three generated petitions recorded by intake (each also numbered on its agency's receipt counter)."""
+
     cases: list[SeedCase]
     #: The first case has three commits: the petition and two notes.
     commits: list[AppendResult]
+    #: The clock's time when intake recorded them.
+    seeded_at: datetime
 
     @property
     def first(self) -> SeedCase:
         return self.cases[0]
+
+    @property
+    def first_id(self) -> str:
+        return self.case_id(0)
+
+    def case_id(self, index: int) -> str:
+        case = self.cases[index]
+        return case_id_for(case.received_by, case.key)
+
+    @property
+    def counters(self) -> int:
+        """How many receipt counter aggregates the submissions wrote to."""
+        return len({counter_id(c.received_by, c.received_on.year) for c in self.cases})
 
 
 @pytest.fixture
@@ -49,8 +70,9 @@ def engine(tmp_path: Path) -> Iterator[sa.Engine]:
 @pytest.fixture
 async def written(log_env: LogEnv, engine: sa.Engine) -> Written:
     cases = generate(3, seed=11)
-    await seed_log(log_env.log, SqlKeyStore(engine, "k"), cases)
-    ref = AggregateRef.case(cases[0].case_id)
+    seeded_at = log_env.clock.now()
+    await seed(IntakeDeps(log=log_env.log, keys=SqlKeyStore(engine, "k"), clock=log_env.clock), cases)
+    ref = AggregateRef.case(case_id_for(cases[0].received_by, cases[0].key))
     head = (await log_env.log.load(ref, lambda s, e: s, None)).head
     commits = []
     for text in ("Đã chuyển đơn đến Thanh tra tỉnh.", "Đã thông báo cho công dân."):
@@ -59,7 +81,7 @@ async def written(log_env: LogEnv, engine: sa.Engine) -> Written:
         result = await log_env.log.append(ref, [note], head)
         commits.append(result)
         head = result.head
-    return Written(cases, commits)
+    return Written(cases, commits, seeded_at)
 
 
 @pytest.fixture
@@ -72,14 +94,17 @@ def event_lines(stdout: str) -> list[str]:
 
 
 async def test_history_shows_events_with_encrypted_fields_hidden(written: Written, cli_env: CliEnv) -> None:
-    result = await invoke(cli_env, "history", written.first.case_id)
+    result = await invoke(cli_env, "history", written.first_id)
     assert result.exit_code == 0, result.output
     lines = event_lines(result.stdout)
     assert len(lines) == 3
-    assert "seq 1 " in lines[0] and "PetitionReceived v1" in lines[0] and "service=dev-seed" in lines[0]
-    assert f"occurred {format_time(written.first.occurred_at)}" in lines[0]
+    assert "seq 1 " in lines[0] and "PetitionReceived v1" in lines[0]
+    assert "officer=dev-seed" in lines[0] and "service=intake" in lines[0]
+    occurred = business_time(written.first.received_on, written.seeded_at)
+    assert f"occurred {format_time(occurred)}" in lines[0]
     assert "NoteAdded v1" in lines[2] and "officer=o-7" in lines[2]
     assert '"content": "<encrypted>"' in result.stdout and '"full_name": "<encrypted>"' in result.stdout
+    assert '"summary": "<encrypted>"' in result.stdout
     assert "Đã thông báo cho công dân." in result.stdout  # a clear note stays readable
     ident = written.first.identity
     for value in (ident.full_name, ident.id_number, ident.phone, ident.address, written.first.content):
@@ -87,7 +112,7 @@ async def test_history_shows_events_with_encrypted_fields_hidden(written: Writte
 
 
 async def test_history_json_prints_the_stored_envelopes(written: Written, cli_env: CliEnv) -> None:
-    result = await invoke(cli_env, "history", written.first.case_id, "--json")
+    result = await invoke(cli_env, "history", written.first_id, "--json")
     assert result.exit_code == 0, result.output
     envelopes = [json.loads(line) for line in result.stdout.splitlines()]
     assert [e["seq"] for e in envelopes] == [1, 2, 3]
@@ -97,7 +122,7 @@ async def test_history_json_prints_the_stored_envelopes(written: Written, cli_en
 
 
 async def test_history_as_of_sequence_and_time(written: Written, cli_env: CliEnv) -> None:
-    case_id = written.first.case_id
+    case_id = written.first_id
     second = written.commits[0]
     by_seq = await invoke(cli_env, "history", case_id, "--as-of", str(second.stream_seq))
     assert by_seq.exit_code == 0, by_seq.output
@@ -140,7 +165,7 @@ async def test_unreachable_server_and_missing_stream_are_clear_errors(written: W
         assert "cannot connect to NATS at nats://127.0.0.1:" in result.stderr
         assert "Traceback" not in result.output
     missing = cli_env.with_(CASEREG_STREAM="NO_SUCH_STREAM")
-    for args in (["history", written.first.case_id], ["verify", "--all"]):
+    for args in (["history", written.first_id], ["verify", "--all"]):
         result = await invoke(missing, *args)
         assert result.exit_code == 1, result.output
         assert "stream 'NO_SUCH_STREAM' does not exist" in result.stderr
@@ -162,12 +187,13 @@ def make_cli_env_with_passwords(env: CliEnv, credentials: NatsCredentials) -> Cl
 
 
 async def test_verify_one_case_and_all(written: Written, cli_env: CliEnv) -> None:
-    one = await invoke(cli_env, "verify", written.first.case_id)
+    one = await invoke(cli_env, "verify", written.first_id)
     assert one.exit_code == 0, one.output
     assert one.stdout.strip() == "ok: 1 aggregates, 3 events"
     every = await invoke(cli_env, "verify", "--all")
     assert every.exit_code == 0, every.output
-    assert every.stdout.strip() == "ok: 3 aggregates, 5 events"
+    # 3 cases (3 + 2 events) and the receipt counters (one event per case).
+    assert every.stdout.strip() == f"ok: {3 + written.counters} aggregates, 8 events"
     assert "reading stream" in every.stderr  # progress goes to stderr
 
 
@@ -175,7 +201,7 @@ async def test_export_then_verify_the_file_and_a_tampered_copy(
     written: Written, cli_env: CliEnv, tmp_path: Path
 ) -> None:
     out = tmp_path / "export.jsonl"
-    ids = [written.cases[1].case_id, written.first.case_id]
+    ids = [written.case_id(1), written.first_id]
     result = await invoke(cli_env, "export", *ids, "-o", str(out))
     assert result.exit_code == 0, result.output
     assert f"exported 4 messages of 2 case(s) to {out}" in result.stdout
@@ -186,11 +212,11 @@ async def test_export_then_verify_the_file_and_a_tampered_copy(
 
     clean = await invoke(cli_env, "verify", "--file", str(out))
     assert clean.exit_code == 0 and clean.stdout.strip() == "ok: 2 aggregates, 4 events"
-    only_one = await invoke(cli_env, "verify", written.first.case_id, "--file", str(out))
+    only_one = await invoke(cli_env, "verify", written.first_id, "--file", str(out))
     assert only_one.exit_code == 0 and only_one.stdout.strip() == "ok: 1 aggregates, 3 events"
 
     # A changed note in the second commit of the first case.
-    first_subject = AggregateRef.case(written.first.case_id).subject(cli_env.settings.province)
+    first_subject = AggregateRef.case(written.first_id).subject(cli_env.settings.province)
     first_case_lines = [i for i, m in enumerate(messages) if m.subject == first_subject]
     target = first_case_lines[1]
     row = json.loads(lines[target])

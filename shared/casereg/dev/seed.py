@@ -1,98 +1,64 @@
-"""Realistic generated petitions for development: ``casereg dev seed N [--seed INT]``.
+"""Realistic generated petitions for development (``casereg dev seed N [--seed INT]``, in intake).
 
-:func:`generate` is deterministic: the same ``(n, seed)`` always gives the same people, texts, dates
-and case ids (and ``generate(n, s)`` is a prefix of ``generate(m, s)`` for ``n < m``), so a test can
-regenerate the clear values and look for them where they must not be. :func:`seed_log` writes one
-commit per case through the log client, with every identity field sealed under the person's data key
-and the petition text under the case's data key: nothing personal reaches the log in clear (DESIGN §2).
+:func:`generate` is deterministic: the same ``(n, seed)`` always gives the same people, texts, dates,
+units and receiving agencies (and ``generate(n, s)`` is a prefix of ``generate(m, s)`` for ``n < m``), so a
+test can regenerate the clear values and look for them where they must not be. Each case's ``unit_code`` is
+a real commune or ward of Gia Lai (province 52) in force on the case's day, and ``received_by`` a real agency
+id of the province, both from :mod:`casereg.directory`.
 
-The event ids are derived from ``(seed, index)`` too, so seeding the same cases again stores nothing
-new (the append recognises its own earlier write).
-
-.. note:: :class:`PetitionReceived` here is **provisional**: the intake issue owns the real
-   ``PetitionReceived`` event and its payload model. This one exists only so the system can be
-   exercised before intake exists; when intake defines its model, the seed should build that model
-   instead and this class should go.
+This module only makes data; it writes nothing. Intake turns each :class:`SeedCase` into its own
+``SubmitPetition`` command and records it through its submission handler (``intake.dev_seed``), so the seeded
+cases are exactly what intake would have recorded.
 """
 
 from __future__ import annotations
 
-import asyncio
 import random
 import unicodedata
-import uuid
-from collections.abc import Callable, Sequence
+from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, time, timedelta, timezone
-from typing import ClassVar, Literal
+from functools import cache
+from typing import Literal
 
-from casereg.crypto.fields import Encrypted, encrypt_text
-from casereg.crypto.keystore import KeyStore
-from casereg.crypto.person import PersonIdentity, SealedIdentity, seal_identity
-from casereg.log.envelope import Actor, AggregateRef, command_event_id
-from casereg.log.events import DomainEvent, NewEvent
-from casereg.log.store import EventLog, Head
+from casereg.crypto.person import PersonIdentity
+from casereg.directory.directory import Directory
+from casereg.directory.load import DirectoryFiles, load
+from casereg.directory.model import Level, Period, Unit
 
 PetitionKind = Literal["complaint", "denunciation", "recommendation"]
 Channel = Literal["in_person", "mail", "online", "forwarded"]
 
-#: Namespace of the generated case and person ids: ``uuid5(SEED_NAMESPACE, "case/<seed>/<index>")``.
-SEED_NAMESPACE = uuid.UUID("0f3b9a6e-52d1-5c7e-9b4a-6a1d2c3e4f50")
-#: Service name in the actor of every generated event, so generated data is recognisable in the log.
-SEED_SERVICE = "dev-seed"
-#: Encryption context (AES-GCM associated data) of the petition text.
-CONTENT_CONTEXT = "petition.content"
-
-
-class PetitionReceived(DomainEvent):
-    """A petition was received by an agency (PROVISIONAL: the intake issue owns the real model).
-
-    ``petitioner`` is the sealed identity (every field ciphertext under ``person-<person_id>``);
-    ``content`` is the full text, encrypted under the case key ``case-<case_id>`` for every kind (for
-    denunciations DESIGN §2 requires it; for the others it is the safe default). Kind, channel and
-    receiving agency stay in clear for routing.
-    """
-
-    event_type: ClassVar[str] = "PetitionReceived"
-    schema_version: ClassVar[int] = 1
-
-    person_id: str
-    petitioner: SealedIdentity
-    kind: PetitionKind
-    channel: Channel
-    received_by: str
-    content: Encrypted
+#: The province the generated petitions come from: Gia Lai, with its code since 1 July 2025.
+PROVINCE = "52"
 
 
 @dataclass(frozen=True)
 class SeedCase:
     """One generated petition with its clear values (they exist only in memory)."""
 
+    seed: int
     index: int
-    case_id: str
-    person_id: str
-    event_id: str
     identity: PersonIdentity
     kind: PetitionKind
     channel: Channel
     received_by: str
+    unit_code: str
     content: str
     occurred_at: datetime
 
     def __repr__(self) -> str:  # never print personal data by accident
-        return f"SeedCase(index={self.index}, case_id={self.case_id!r}, <redacted>)"
+        return f"SeedCase(seed={self.seed}, index={self.index}, <redacted>)"
 
     @property
-    def ref(self) -> AggregateRef:
-        return AggregateRef.case(self.case_id)
+    def key(self) -> str:
+        """The case's idempotency key: seeding the same seed again finds the cases it made."""
+        return f"seed-{self.seed}-{self.index}"
 
     @property
-    def content_key_id(self) -> str:
-        return case_key_id(self.case_id)
-
-
-def case_key_id(case_id: str) -> str:
-    return f"case-{case_id}"
+    def received_on(self) -> date:
+        """The day the petition arrived, in Vietnam."""
+        return self.occurred_at.astimezone(LOCAL).date()
 
 
 # --- vocabulary ---------------------------------------------------------------------------------------------
@@ -119,16 +85,6 @@ MINORITY_FAMILY = ("Ksor", "Rơ Mah", "Siu", "Rơ Châm", "Nay", "Puih", "Kpă",
 MINORITY_MALE_GIVEN = ("Blơk", "Dih", "Jek", "Thuel", "Kpuih", "Byưn", "Hyơn", "Nhôl", "Tơ", "Wang")
 MINORITY_FEMALE_GIVEN = ("H'Bia", "H'Xuân", "H'Lan", "H'Phin", "H'Nga", "H'Yơn", "H'Blong", "H'Luyến")
 
-WARDS = (
-    "Pleiku", "Hội Phú", "Thống Nhất", "Diên Hồng", "An Phú", "An Khê", "An Bình", "Ayun Pa", "Quy Nhơn",
-    "Quy Nhơn Đông", "Quy Nhơn Tây", "Quy Nhơn Nam", "Quy Nhơn Bắc", "Bồng Sơn", "Hoài Nhơn", "Tam Quan",
-    "An Nhơn", "Bình Định",
-)  # fmt: skip
-COMMUNES = (
-    "Biển Hồ", "Gào", "Ia Grai", "Ia Hrung", "Chư Păh", "Đak Đoa", "Chư Sê", "Chư Prông", "Kbang", "Đức Cơ",
-    "Mang Yang", "Phú Thiện", "Krông Pa", "Tuy Phước", "Phù Cát", "Phù Mỹ", "Vân Canh", "Tây Sơn", "Ia Pa",
-    "Kông Chro",
-)  # fmt: skip
 STREETS = (
     "Trần Hưng Đạo", "Lê Lợi", "Hùng Vương", "Phan Đình Phùng", "Nguyễn Huệ", "Quang Trung", "Lý Thái Tổ",
     "Trường Chinh", "Nguyễn Văn Cừ", "Tôn Đức Thắng", "Lê Duẩn", "Phạm Văn Đồng", "Nguyễn Thái Học",
@@ -148,13 +104,13 @@ PHONE_PREFIXES = ("086", "096", "097", "098", "032", "033", "034", "035", "036",
                   "091", "094", "081", "082", "083", "084", "085", "089", "090", "093", "070", "076", "077",
                   "078", "079", "092", "056", "058")  # fmt: skip
 
-#: Receiving agencies: code (what events carry) -> name.
+#: Receiving agencies of the province since 1 July 2025: directory id -> name (``directory/data/agencies/52.csv``).
 AGENCIES = {
-    "gl-btcd": "Ban Tiếp công dân tỉnh Gia Lai",
-    "gl-thanhtra": "Thanh tra tỉnh Gia Lai",
-    "gl-ubnd": "Ủy ban nhân dân tỉnh Gia Lai",
-    "gl-sonnmt": "Sở Nông nghiệp và Môi trường tỉnh Gia Lai",
-    "gl-soxd": "Sở Xây dựng tỉnh Gia Lai",
+    "2tier/52/ban-tiep-cong-dan": "Ban Tiếp công dân tỉnh Gia Lai",
+    "2tier/52/thanh-tra": "Thanh tra tỉnh Gia Lai",
+    "2tier/52/ubnd": "Ủy ban nhân dân tỉnh Gia Lai",
+    "2tier/52/so-nong-nghiep-va-moi-truong": "Sở Nông nghiệp và Môi trường tỉnh Gia Lai",
+    "2tier/52/so-xay-dung": "Sở Xây dựng tỉnh Gia Lai",
 }
 AGENCY_WEIGHTS = (40, 20, 20, 12, 8)
 KINDS: tuple[tuple[PetitionKind, int], ...] = (
@@ -256,14 +212,20 @@ def _id_number(rng: random.Random, female: bool, birth_year: int) -> str:
     return f"{province}{century + int(female)}{birth_year % 100:02d}{rng.randrange(10**6):06d}"
 
 
-def _place(rng: random.Random) -> tuple[str, str]:
-    """(a short place for the text, the person's full address)."""
-    if rng.random() < 0.45:
-        ward = rng.choice(WARDS)
-        address = f"Số {rng.randint(1, 320)} đường {rng.choice(STREETS)}, phường {ward}, tỉnh Gia Lai"
-        return f"phường {ward}", address
-    commune = rng.choice(COMMUNES)
-    return f"xã {commune}", f"{rng.choice(HAMLETS)}, xã {commune}, tỉnh Gia Lai"
+def _local_name(unit: Unit) -> str:
+    """``phường Quy Nhơn`` for the unit named ``Phường Quy Nhơn`` (the name as it reads inside a sentence)."""
+    name = unit.name
+    if name.casefold().startswith(unit.type.casefold() + " "):
+        name = name[len(unit.type) + 1 :]
+    return f"{unit.type} {name}"
+
+
+def _place(rng: random.Random, unit: Unit) -> tuple[str, str]:
+    """(the unit as the text names it, the person's full address in that unit)."""
+    place = _local_name(unit)
+    if unit.type == "phường":
+        return place, f"Số {rng.randint(1, 320)} đường {rng.choice(STREETS)}, {place}, tỉnh Gia Lai"
+    return place, f"{rng.choice(HAMLETS)}, {place}, tỉnh Gia Lai"
 
 
 def _money(rng: random.Random) -> str:
@@ -298,8 +260,33 @@ def _occurred_at(rng: random.Random) -> tuple[date, datetime]:
     return day, local.astimezone(UTC)
 
 
-def case_id_for(seed: int, index: int) -> str:
-    return str(uuid.uuid5(SEED_NAMESPACE, f"case/{seed}/{index}"))
+@cache
+def directory() -> Directory:
+    """The shipped directory with Gia Lai's agencies (loaded once)."""
+    return load(DirectoryFiles.shipped(PROVINCE))
+
+
+@cache
+def _province_units() -> tuple[Unit, ...]:
+    """Every commune and ward of the province in force on :data:`FIRST_DAY` or later, in code order."""
+    found = directory()
+    since = Period(FIRST_DAY, None)
+    units = [
+        unit
+        for unit in found.all_units
+        if unit.level is Level.COMMUNE
+        and unit.period.overlaps(since)
+        and found.province_of(unit.code, max(FIRST_DAY, unit.period.start or FIRST_DAY)).code == PROVINCE
+    ]
+    return tuple(sorted(units, key=lambda u: (u.code, u.period.start or date.min)))
+
+
+@cache
+def _units_on(day: date) -> tuple[Unit, ...]:
+    units = tuple(u for u in _province_units() if u.period.contains(day))
+    if not units:
+        raise ValueError(f"the directory has no commune or ward of province {PROVINCE} on {day}")
+    return units
 
 
 def generate(n: int, seed: int) -> list[SeedCase]:
@@ -313,85 +300,25 @@ def generate(n: int, seed: int) -> list[SeedCase]:
         birth_year = rng.randint(1948, 2006)
         name = _full_name(rng, female)
         id_number = _id_number(rng, female, birth_year)
-        place, address = _place(rng)
+        day, occurred_at = _occurred_at(rng)
+        unit = rng.choice(_units_on(day))
+        place, address = _place(rng, unit)
         phone = rng.choice(PHONE_PREFIXES) + f"{rng.randrange(10**7):07d}"
         kind: PetitionKind = _weighted(rng, KINDS)  # type: ignore[assignment]
         channel: Channel = _weighted(rng, CHANNELS)  # type: ignore[assignment]
         agency = rng.choices(list(AGENCIES), weights=AGENCY_WEIGHTS)[0]
-        day, occurred_at = _occurred_at(rng)
         content = _content(rng, kind, place, day)
-        case_id = case_id_for(seed, index)
         cases.append(
             SeedCase(
+                seed=seed,
                 index=index,
-                case_id=case_id,
-                person_id=str(uuid.uuid5(SEED_NAMESPACE, f"person/{seed}/{index}")),
-                event_id=command_event_id(SEED_SERVICE, f"{seed}/{index}", PetitionReceived.event_type),
                 identity=PersonIdentity(full_name=_nfc(name), id_number=id_number, address=_nfc(address), phone=phone),
                 kind=kind,
                 channel=channel,
                 received_by=agency,
+                unit_code=unit.code,
                 content=_nfc(content),
                 occurred_at=occurred_at,
             )
         )
     return cases
-
-
-# --- writing ------------------------------------------------------------------------------------------------
-
-
-def petition_event(keys: KeyStore, case: SeedCase) -> NewEvent:
-    """The case's first event: identity sealed, text encrypted (the clear values stay in memory)."""
-    payload = PetitionReceived(
-        person_id=case.person_id,
-        petitioner=seal_identity(keys, case.person_id, case.identity),
-        kind=case.kind,
-        channel=case.channel,
-        received_by=case.received_by,
-        content=encrypt_text(keys, case.content_key_id, case.content, CONTENT_CONTEXT),
-    )
-    return NewEvent.of(
-        payload,
-        event_id=case.event_id,
-        occurred_at=case.occurred_at,
-        actor=Actor(agency=case.received_by, role="reception-officer", service=SEED_SERVICE),
-    )
-
-
-@dataclass(frozen=True)
-class SeedResult:
-    written: int
-    already_there: int
-
-    @property
-    def total(self) -> int:
-        return self.written + self.already_there
-
-
-async def seed_log(
-    log: EventLog,
-    keys: KeyStore,
-    cases: Sequence[SeedCase],
-    *,
-    chunk: int = 64,
-    progress: Callable[[int, int], None] | None = None,
-) -> SeedResult:
-    """Append one ``PetitionReceived`` commit per case as a new aggregate, ``chunk`` appends in flight.
-
-    A case already written by an earlier run of the same seed is recognised (same event id) and not
-    written again.
-    """
-    written = already = 0
-    for start in range(0, len(cases), chunk):
-        part = cases[start : start + chunk]
-        pending = [(case.ref, petition_event(keys, case)) for case in part]
-        results = await asyncio.gather(*(log.append(ref, [event], Head.genesis(ref.id)) for ref, event in pending))
-        for result in results:
-            if result.already_written:
-                already += 1
-            else:
-                written += 1
-        if progress is not None:
-            progress(start + len(part), len(cases))
-    return SeedResult(written=written, already_there=already)

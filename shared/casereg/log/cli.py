@@ -1,7 +1,7 @@
-"""Operator commands on the case log: ``history``, ``verify``, ``export``, and ``dev seed``.
+"""Operator commands on the case log: ``history``, ``verify`` and ``export``.
 
-``history``, ``verify`` and ``export`` connect as the read-only ``operator`` NATS user; ``dev seed``
-writes as ``intake``. Settings come from the ``CASEREG_*`` environment (``CASEREG_NATS_URL``,
+They connect as the read-only ``operator`` NATS user (``casereg dev seed``, which writes, is intake's:
+``intake.dev_cli``). Settings come from the ``CASEREG_*`` environment (``CASEREG_NATS_URL``,
 ``CASEREG_VAR_DIR`` for the credentials file, ``CASEREG_PROVINCE``, ``CASEREG_STREAM``...). Nothing here
 decrypts: encrypted payload fields are shown as ``<encrypted>``. See ``docs/cli.md`` and
 ``docs/log-format.md``.
@@ -23,24 +23,20 @@ import typer
 from nats.js.client import JetStreamContext
 from nats.js.errors import NotFoundError
 from pydantic import ValidationError
-from sqlalchemy.exc import SQLAlchemyError
 
 from casereg.cli.connection import connected, reason
 from casereg.cli.runtime import CommandError, run_async
 from casereg.clock import SystemClock
 from casereg.log.canonical import format_time
 from casereg.log.envelope import Actor, AggregateRef, Envelope
-from casereg.log.errors import ConcurrencyConflict, LogError, WeakStreamConfig
+from casereg.log.errors import LogError
 from casereg.log.export import read_export, write_export
-from casereg.log.provision import check
 from casereg.log.raw import RawMessage, last_sequence, replay, subject_messages
 from casereg.log.store import EventLog
 from casereg.log.verify import VerifyReport, verify_messages
 from casereg.platform.credentials import OPERATOR_USER
 from casereg.settings import PlatformSettings, load
 
-#: The service user ``dev seed`` writes as (it stands in for intake).
-SEED_USER = "intake"
 #: The keys of an encrypted field (:class:`casereg.crypto.fields.Encrypted`) as stored.
 ENCRYPTED_KEYS = frozenset({"alg", "kid", "nonce", "ct"})
 ENCRYPTED_MARK = "<encrypted>"
@@ -302,55 +298,7 @@ def export(
     typer.echo(f"exported {n} messages of {cases} case(s) to {output}", err=str(output) == "-")
 
 
-# --- dev seed -----------------------------------------------------------------------------------------------
-
-
-def seed(
-    n: Annotated[int, typer.Argument(help="How many cases to generate.", min=1)],
-    seed_value: Annotated[int, typer.Option("--seed", help="Random seed: the same seed gives the same cases.")] = 1,
-    chunk: Annotated[int, typer.Option(help="Appends in flight at a time.", min=1, max=1000)] = 64,
-) -> None:
-    """Write N realistic generated petitions (identities and texts encrypted) through the log client."""
-    from casereg.crypto.keystore import SqlKeyStore
-    from casereg.db import KEYSTORE_MIGRATIONS, create_engine, keystore_url, migrate
-    from casereg.dev.seed import SeedResult, generate, seed_log
-
-    def progress(done: int, total: int) -> None:
-        typer.echo(f"  seeded {done}/{total}", err=True)
-
-    async def main() -> SeedResult:
-        settings = _settings()
-        url = keystore_url(settings)
-        try:
-            migrate(url, [KEYSTORE_MIGRATIONS])
-        except SQLAlchemyError as exc:
-            raise CommandError(f"key store {url}: {reason(exc).splitlines()[0]}") from None
-        engine = create_engine(url)
-        try:
-            keys = SqlKeyStore(engine, settings.master_key.get_secret_value())
-            cases = generate(n, seed_value)
-            async with connected(settings, SEED_USER) as nc:
-                try:
-                    await check(nc, settings)
-                except WeakStreamConfig as exc:
-                    raise CommandError(str(exc)) from None
-                log = EventLog(nc=nc, province=settings.province, clock=SystemClock(), stream=settings.stream)
-                typer.echo(f"seeding {n} cases (seed {seed_value}) into stream {settings.stream}", err=True)
-                try:
-                    return await seed_log(log, keys, cases, chunk=chunk, progress=progress)
-                except ConcurrencyConflict as exc:
-                    raise CommandError(f"a generated case id is already in use: {exc}") from None
-        finally:
-            engine.dispose()
-
-    result = run_async(main)
-    typer.echo(f"seeded {result.total} cases: {result.written} new, {result.already_there} already there")
-
-
 def register(app: typer.Typer) -> None:
     app.command()(history)
     app.command()(verify)
     app.command()(export)
-    dev = typer.Typer(name="dev", help="Development helpers: generated data.", no_args_is_help=True)
-    dev.command("seed")(seed)
-    app.add_typer(dev, name="dev")
