@@ -73,7 +73,13 @@ async def running_api(env: IntakeEnv, tmp_path: Path) -> AsyncIterator[Api]:
     for code, role in ((A, "clerk"), (B, "handler"), (AUDITOR, "auditor")):
         _, keys[code] = add_agency(engine, code, code, "21583", role)
     deps = await env.deps()
-    state = ApiState(deps=deps, engine=engine, directory=shipped_directory(), visible_within=5.0)
+    state = ApiState(
+        deps=deps,
+        engine=engine,
+        directory=shipped_directory(),
+        visible_within=5.0,
+        read_engine=create_engine(url, reads=True),
+    )
     projection = registry_projection(env.settings.province, (cases, case_access, feed))
     runner = ProjectionRunner(
         projection,

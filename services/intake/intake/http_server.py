@@ -15,10 +15,13 @@ from casereg.directory.settings import DirectorySettings
 from casereg.log.events import EventRegistry
 from casereg.log.store import EventLog
 from casereg.platform.service import ServiceContext
+from faststream import Response
+from faststream.nats.annotations import NatsMessage
 
 from intake.api.app import create_app
 from intake.api.state import ApiState
 from intake.domain.events import INTAKE_EVENTS
+from intake.entrypoints.nats_api import NatsApi, encode_reply
 from intake.handlers.deps import IntakeDeps
 from intake.settings import IntakeSettings
 
@@ -32,6 +35,7 @@ class HttpApi:
     server: uvicorn.Server | None = None
     task: asyncio.Task[None] | None = None
     port: int | None = field(default=None)
+    nats_api: NatsApi | None = None
 
     async def start(self, ctx: ServiceContext) -> None:
         settings = ctx.settings
@@ -48,10 +52,20 @@ class HttpApi:
         state = ApiState(
             deps=IntakeDeps(log=log_client, keys=keys, clock=SystemClock()),
             engine=create_engine(settings.resolved_database_url()),
+            read_engine=create_engine(settings.resolved_database_url(), reads=True),
             directory=directory,
             visible_within=settings.visible_within,
         )
         app = create_app(state, max_body_bytes=settings.max_body_bytes)
+        self.nats_api = NatsApi(app, settings.province)
+        nats_api = self.nats_api
+
+        @ctx.broker.subscriber(f"reg.{settings.province}.api.intake.>")
+        async def nats_request(body: bytes, msg: NatsMessage) -> Response:
+            headers = dict(msg.raw_message.headers or {})
+            reply = await nats_api.handle(msg.raw_message.subject, body, headers)
+            return Response(encode_reply(reply), headers={"content-type": "application/json"})
+
         config = uvicorn.Config(
             app, host=settings.http_host, port=settings.http_port, log_config=None, access_log=False, lifespan="off"
         )
@@ -65,6 +79,8 @@ class HttpApi:
         log.info("HTTP API listening on %s:%s", settings.http_host, self.port)
 
     async def stop(self, ctx: ServiceContext) -> None:
+        if self.nats_api is not None:
+            await self.nats_api.close()
         if self.server is not None:
             self.server.should_exit = True
         if self.task is not None:

@@ -28,7 +28,7 @@ def create_app(state: ApiState, *, max_body_bytes: int = DEFAULT_MAX_BODY_BYTES)
         redoc_url=None,
     )
     app.state.api = state
-    app.state.engine = state.engine  # the authentication dependency reads it here
+    app.state.engine = state.reads  # the authentication dependency reads it here (reads only)
     install_problem_handlers(app)
     app.include_router(router)
 

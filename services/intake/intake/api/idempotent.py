@@ -8,6 +8,7 @@ fails, so the caller may retry with it.
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import json
 from collections.abc import Awaitable, Callable
 from typing import Any
@@ -49,5 +50,7 @@ async def run_idempotent(
         await asyncio.to_thread(idempotency.abandon, api.engine, agency, key)
         raise
     stored = json.dumps({"body": payload, "headers": headers})
-    await asyncio.to_thread(idempotency.complete, api.engine, agency, key, status, stored)
+    # LookupError: a retry took the key over as stale while this request ran; both did the same deterministic work.
+    with contextlib.suppress(LookupError):
+        await asyncio.to_thread(idempotency.complete, api.engine, agency, key, status, stored)
     return JSONResponse(payload, status_code=status, headers=headers)

@@ -120,7 +120,7 @@ def _case_out(row: Any) -> CaseOut:
 
 
 def _find_case(api: State, caller: Caller, case_id: str) -> CaseOut | None:
-    with api.engine.connect() as conn:
+    with api.reads.connect() as conn:
         row = conn.execute(_visible_query(caller).where(tables.cases.c.case_id == case_id)).first()
     return _case_out(row) if row else None
 
@@ -272,7 +272,7 @@ async def list_cases(
         query = query.where(c.received_on <= received_to)
 
     def run() -> CaseList:
-        with api.engine.connect() as conn:
+        with api.reads.connect() as conn:
             total = conn.execute(sa.select(sa.func.count()).select_from(query.subquery())).scalar_one()
             rows = conn.execute(query.order_by(c.received_on.desc(), c.case_id).limit(limit).offset(offset)).all()
         return CaseList(items=[_case_out(r) for r in rows], total=total, limit=limit, offset=offset)
@@ -366,7 +366,7 @@ async def read_feed(
         query = query.where(sa.tuple_(f.stream_seq, f.idx) > sa.tuple_(sa.literal(seq), sa.literal(idx)))
 
     def run() -> FeedOut:
-        with api.engine.connect() as conn:
+        with api.reads.connect() as conn:
             rows = conn.execute(query.order_by(f.stream_seq, f.idx).limit(limit)).all()
         items = [
             FeedItem(

@@ -17,8 +17,15 @@ class ApiState:
     deps: IntakeDeps
     engine: sa.Engine  # intake's database: agencies, idempotency keys, the registry read model
     directory: Directory | None
+    #: The same database for reads only: on SQLite plain deferred transactions, so readers never take the
+    #: write lock that the projection and the idempotency store need (defaults to ``engine``).
+    read_engine: sa.Engine | None = None
     #: How long a POST waits for the registry to show a new case before answering 202 instead of 201.
     visible_within: float = 2.0
+
+    @property
+    def reads(self) -> sa.Engine:
+        return self.read_engine or self.engine
 
 
 def api_state(request: Request) -> ApiState:
