@@ -49,7 +49,7 @@ class Size:
 
 SIZES = {
     "full": Size(cases=1_000_000, loads=5_000, paced_loads=300, paced_interval_s=0.05, idle_before_paced_s=12),
-    "quick": Size(cases=20_000, loads=2_000, paced_loads=100, paced_interval_s=0.05, idle_before_paced_s=12),
+    "quick": Size(cases=20_000, loads=2_000, paced_loads=200, paced_interval_s=0.05, idle_before_paced_s=12),
     "smoke": Size(cases=300, loads=40, paced_loads=6, paced_interval_s=0.01, idle_before_paced_s=0),
 }
 
