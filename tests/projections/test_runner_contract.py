@@ -145,3 +145,21 @@ async def test_one_active_instance(stream: Stream, engine: sa.Engine) -> None:
         # The second instance waits for the lease and never consumes while the first holds it.
         assert sorted([first.applied_position, second.applied_position]) == [0, last]
     assert read_total(engine) == 100
+
+
+def test_a_dead_holder_on_this_host_loses_its_lease_at_once(engine: sa.Engine) -> None:
+    import os
+    import socket
+
+    from casereg.projections.positions import try_lease
+    from casereg.projections.runner import holder_is_dead
+
+    gone = subprocess.run([sys.executable, "-c", "import os; print(os.getpid())"], capture_output=True, check=True)
+    dead_owner = f"{socket.gethostname()}:{int(gone.stdout)}:abcd"
+    living_owner = f"{socket.gethostname()}:{os.getppid()}:abcd"
+    with engine.begin() as conn:
+        assert try_lease(conn, "p", living_owner, 60)
+        assert not try_lease(conn, "p", "me", 60, holder_is_dead)  # alive: wait for the lease to expire
+    with engine.begin() as conn:
+        assert try_lease(conn, "q", dead_owner, 60)
+        assert try_lease(conn, "q", "me", 60, holder_is_dead)  # gone: taken over at once

@@ -61,9 +61,11 @@ class HttpApi:
         nats_api = self.nats_api
 
         @ctx.broker.subscriber(f"reg.{settings.province}.api.intake.>")
-        async def nats_request(body: bytes, msg: NatsMessage) -> Response:
-            headers = dict(msg.raw_message.headers or {})
-            reply = await nats_api.handle(msg.raw_message.subject, body, headers)
+        async def nats_request(msg: NatsMessage) -> Response:
+            # Only the raw message: letting FastStream decode and validate the body would put personal data
+            # into its validation errors (and from there into log lines).
+            raw = msg.raw_message
+            reply = await nats_api.handle(raw.subject, raw.data, dict(raw.headers or {}))
             return Response(encode_reply(reply), headers={"content-type": "application/json"})
 
         config = uvicorn.Config(

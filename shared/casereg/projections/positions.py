@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from datetime import UTC, datetime, timedelta
 
 import sqlalchemy as sa
@@ -40,8 +41,13 @@ def lock_position(conn: sa.Connection, projection: str) -> int:
     return read_position(conn, projection)
 
 
-def try_lease(conn: sa.Connection, projection: str, owner: str, ttl: float) -> bool:
-    """Take or renew the projection's lease; False while another owner holds an unexpired one."""
+def try_lease(
+    conn: sa.Connection, projection: str, owner: str, ttl: float, holder_is_dead: Callable[[str], bool] | None = None
+) -> bool:
+    """Take or renew the projection's lease; False while another living owner holds an unexpired one.
+
+    ``holder_is_dead`` lets a restarted process take over at once from a predecessor known to be gone.
+    """
     now = datetime.now(UTC)
     expires = now + timedelta(seconds=ttl)
     row = conn.execute(sa.select(leases).where(leases.c.projection == projection).with_for_update()).first()
@@ -49,7 +55,7 @@ def try_lease(conn: sa.Connection, projection: str, owner: str, ttl: float) -> b
         conn.execute(leases.insert().values(projection=projection, owner=owner, expires_at=expires))
         return True
     held_until = row.expires_at if row.expires_at.tzinfo else row.expires_at.replace(tzinfo=UTC)
-    if row.owner != owner and held_until > now:
+    if row.owner != owner and held_until > now and not (holder_is_dead and holder_is_dead(row.owner)):
         return False
     conn.execute(leases.update().where(leases.c.projection == projection).values(owner=owner, expires_at=expires))
     return True

@@ -44,6 +44,24 @@ log = logging.getLogger(__name__)
 tracer = trace.get_tracer(__name__)
 
 
+def holder_is_dead(owner: str) -> bool:
+    """A lease holder on this host whose process is gone (say, SIGKILLed and restarted by the supervisor)."""
+    host, _, rest = owner.partition(":")
+    pid_text = rest.partition(":")[0]
+    if host != socket.gethostname() or not pid_text.isdigit():
+        return False
+    pid = int(pid_text)
+    if pid == os.getpid():
+        return False
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return True
+    except PermissionError:
+        return False
+    return False
+
+
 class LeaseLost(RuntimeError):
     """Another instance took over this projection; stop writing."""
 
@@ -86,7 +104,7 @@ class ProjectionRunner:
     registry: EventRegistry = field(default_factory=EventRegistry)
     options: RunnerOptions = field(default_factory=RunnerOptions)
     hooks: RunnerHooks = field(default_factory=RunnerHooks)
-    owner: str = field(default_factory=lambda: f"{socket.gethostname()}-{os.getpid()}-{uuid.uuid4().hex[:8]}")
+    owner: str = field(default_factory=lambda: f"{socket.gethostname()}:{os.getpid()}:{uuid.uuid4().hex[:8]}")
 
     def __post_init__(self) -> None:
         self.applied_position = 0
@@ -136,7 +154,7 @@ class ProjectionRunner:
 
     def _lease(self) -> bool:
         with self.engine.begin() as conn:
-            return try_lease(conn, self.projection.name, self.owner, self.options.lease_ttl)
+            return try_lease(conn, self.projection.name, self.owner, self.options.lease_ttl, holder_is_dead)
 
     def _release(self) -> None:
         with self.engine.begin() as conn:
