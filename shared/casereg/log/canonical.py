@@ -7,10 +7,9 @@
 from __future__ import annotations
 
 import hashlib
+import json
 from datetime import UTC, datetime
 from typing import Any
-
-import rfc8785
 
 GENESIS_PREFIX = "casereg:genesis:"
 #: Integers must stay exact in every JSON reader (JCS serialises numbers as IEEE doubles).
@@ -18,7 +17,14 @@ MAX_SAFE_INT = 2**53 - 1
 
 
 def canonical_bytes(value: Any) -> bytes:
-    return bytes(rfc8785.dumps(value))
+    """RFC 8785 canonical JSON of an event value.
+
+    For the values events may hold (checked by :func:`check_json_value`: ASCII keys, no floats, integers within
+    ±2^53) JCS is exactly sorted-key compact JSON with non-ASCII written as itself, which the standard library's
+    C encoder produces several times faster than a general JCS implementation. ``tests/log`` holds the
+    ``rfc8785`` package to this equality for arbitrary such values.
+    """
+    return json.dumps(value, sort_keys=True, separators=(",", ":"), ensure_ascii=False, allow_nan=False).encode()
 
 
 def event_hash(stored_event: dict[str, Any]) -> str:
