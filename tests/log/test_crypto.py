@@ -132,3 +132,15 @@ def test_derived_keys_differ_per_purpose() -> None:
     assert derive_key("s", "a") != derive_key("s", "b")
     assert derive_key("s", "a") == derive_key("s", "a")
     assert len(derive_key("s", "a")) == 32
+
+
+def test_prepare_creates_missing_keys_in_one_go_and_keeps_existing(tmp_path: Path) -> None:
+    url = f"sqlite:///{tmp_path / 'k.db'}"
+    migrate(url, [KEYSTORE_MIGRATIONS])
+    first = SqlKeyStore(create_engine(url), "master")
+    existing = first.get_or_create("person-1")
+    first.prepare(["person-1", "person-2", "case-9", "person-2"])
+    again = SqlKeyStore(create_engine(url), "master")  # a fresh process sees the same keys
+    assert again.get("person-1") == existing
+    assert again.get("person-2") == first.get("person-2")
+    assert again.get("case-9") == first.get("case-9")

@@ -34,6 +34,10 @@ class KeyDestroyed(LookupError):
 class KeyStore(Protocol):
     def get_or_create(self, key_id: str) -> bytes: ...
 
+    def prepare(self, key_ids: list[str]) -> None:
+        """Make sure these keys exist, creating the missing ones in one transaction (one commit, not one each)."""
+        ...
+
     def get(self, key_id: str) -> bytes:
         """The data key; raises :class:`KeyDestroyed` or :class:`KeyError`."""
         ...
@@ -72,6 +76,25 @@ class SqlKeyStore:
                 self._cache[key_id] = key
                 return key
         return self.get(key_id)
+
+    def prepare(self, key_ids: list[str]) -> None:
+        wanted = [k for k in dict.fromkeys(key_ids) if k not in self._cache]
+        if not wanted:
+            return
+        with self._engine.begin() as conn:
+            rows = conn.execute(sa.select(data_keys).where(data_keys.c.key_id.in_(wanted))).all()
+            existing = {row.key_id for row in rows}
+            now = datetime.now(UTC)
+            fresh = {k: AESGCM.generate_key(bit_length=256) for k in wanted if k not in existing}
+            if fresh:
+                conn.execute(
+                    data_keys.insert(),
+                    [{"key_id": k, "wrapped": self._wrap(k, key), "created_at": now} for k, key in fresh.items()],
+                )
+        self._cache.update(fresh)
+        for row in rows:
+            if row.wrapped is not None:
+                self._cache[row.key_id] = self._unwrap(row.key_id, row.wrapped)
 
     def get(self, key_id: str) -> bytes:
         if key_id in self._cache:

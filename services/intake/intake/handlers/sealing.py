@@ -6,7 +6,7 @@ import uuid
 
 from casereg.crypto.fields import Encrypted, encrypt_text
 from casereg.crypto.keystore import KeyStore
-from casereg.crypto.person import seal_identity
+from casereg.crypto.person import person_key_id, seal_identity
 
 from intake.commands import SubmitterIn
 from intake.domain.events import Submitter
@@ -23,10 +23,18 @@ def seal_text(keys: KeyStore, case_id: str, text: str | None, context: str) -> E
     return None if text is None else encrypt_text(keys, case_key(case_id), text, context)
 
 
+def person_id(case_id: str, index: int) -> str:
+    return str(uuid.uuid5(PERSON_NAMESPACE, f"{case_id}/{index}"))
+
+
+def person_key_ids(case_id: str, count: int) -> list[str]:
+    return [person_key_id(person_id(case_id, i)) for i in range(count)]
+
+
 def seal_submitters(keys: KeyStore, case_id: str, submitters: tuple[SubmitterIn, ...]) -> tuple[Submitter, ...]:
     out = []
     for i, submitter in enumerate(submitters):
-        person_id = str(uuid.uuid5(PERSON_NAMESPACE, f"{case_id}/{i}"))
-        sealed = seal_identity(keys, person_id, submitter.identity) if submitter.identity else None
-        out.append(Submitter(person_id=person_id, identity=sealed, representative=submitter.representative))
+        pid = person_id(case_id, i)
+        sealed = seal_identity(keys, pid, submitter.identity) if submitter.identity else None
+        out.append(Submitter(person_id=pid, identity=sealed, representative=submitter.representative))
     return tuple(out)

@@ -19,7 +19,7 @@ from intake.domain.events import PetitionReceived, SubjectMatter
 from intake.domain.model import CaseStatus
 from intake.domain.submission import CounterState, case_id_for, counter_id, decide_submission
 from intake.handlers.deps import IntakeDeps
-from intake.handlers.sealing import case_key, seal_submitters, seal_text
+from intake.handlers.sealing import case_key, person_key_ids, seal_submitters, seal_text
 
 VIETNAM = ZoneInfo("Asia/Ho_Chi_Minh")
 MAX_ATTEMPTS = 200
@@ -42,6 +42,7 @@ def business_time(day: date, now: datetime) -> datetime:
 
 
 def _petition(deps: IntakeDeps, caller: Caller, cmd: SubmitPetition, case_id: str) -> PetitionReceived:
+    deps.keys.prepare([case_key(case_id), *person_key_ids(case_id, len(cmd.submitters))])
     subject = cmd.subject_matter
     return PetitionReceived(
         receipt_no=0,  # the decision gives it the counter's next number
