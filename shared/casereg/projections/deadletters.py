@@ -76,7 +76,7 @@ async def retry_dead_letter(
     if projection.react is not None:
         await projection.react(commit)
     with engine.begin() as conn:
-        projection.apply(ApplyContext(conn=conn, tables=projection.live_tables()), commit)
+        projection.apply_all(ApplyContext(conn=conn, tables=projection.live_tables()), [commit])
         conn.execute(
             dead_letters.update()
             .where(dead_letters.c.id == dead_letter_id)

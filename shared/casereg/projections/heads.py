@@ -6,10 +6,12 @@ each aggregate's last stream sequence, plus any later messages read from the lea
 
 from __future__ import annotations
 
+from collections.abc import Sequence
+
 import sqlalchemy as sa
 
 from casereg.log.commit import StoredCommit
-from casereg.projections.projection import ApplyContext, Projection
+from casereg.projections.projection import ApplyContext, ApplyMany, Projection
 
 
 def heads_table(metadata: sa.MetaData, name: str = "aggregate_heads") -> sa.Table:
@@ -51,11 +53,53 @@ def apply_head(table_name: str) -> object:
     return apply
 
 
+def apply_heads_many(table_name: str) -> ApplyMany:
+    """Bulk form: one SELECT for the known subjects, then one executemany UPDATE and one INSERT per run."""
+
+    def apply_many(ctx: ApplyContext, commits: Sequence[StoredCommit]) -> None:
+        table = ctx.table(table_name)
+        latest: dict[str, dict[str, object]] = {}
+        added: dict[str, int] = {}
+        for commit in commits:
+            last = commit.last
+            latest[commit.subject] = {
+                "aggregate_id": last.case_id,
+                "stream_seq": commit.stream_seq,
+                "event_seq": last.seq,
+                "hash": last.hash,
+                "last_type": last.type,
+                "recorded_at": last.recorded_at,
+            }
+            added[commit.subject] = added.get(commit.subject, 0) + len(commit.events)
+        subjects = list(latest)
+        known: dict[str, int] = {}
+        for start in range(0, len(subjects), 500):  # stay under SQLite's bound-parameter limit
+            chunk = subjects[start : start + 500]
+            rows = ctx.conn.execute(sa.select(table.c.subject, table.c.events).where(table.c.subject.in_(chunk)))
+            known.update({row.subject: row.events for row in rows})
+        updates = [
+            {"b_subject": s, **{f"b_{k}": v for k, v in latest[s].items()}, "b_events": known[s] + added[s]}
+            for s in subjects
+            if s in known
+        ]
+        inserts = [{"subject": s, **latest[s], "events": added[s]} for s in subjects if s not in known]
+        if updates:
+            # Bound names differ from the column names: SQLAlchemy reserves those for its own SET parameters.
+            columns: dict[str, object] = {c: sa.bindparam(f"b_{c}") for c in (*latest[subjects[0]], "events")}
+            statement = table.update().where(table.c.subject == sa.bindparam("b_subject")).values(columns)
+            ctx.conn.execute(statement, updates)
+        if inserts:
+            ctx.conn.execute(table.insert(), inserts)
+
+    return apply_many
+
+
 def heads_projection(province: str, table: sa.Table, name: str = "heads") -> Projection:
     return Projection(
         name=name,
         subjects=[f"reg.{province}.case.*"],
         tables=[table],
         apply=apply_head(table.name),  # type: ignore[arg-type]
+        apply_many=apply_heads_many(table.name),
         description="last stream sequence, seq and hash of every case",
     )

@@ -26,6 +26,8 @@ class ApplyContext:
 
 
 Apply = Callable[[ApplyContext, StoredCommit], None]
+#: Optional: apply a run of commits at once (bulk statements); must equal applying them one by one, in order.
+ApplyMany = Callable[[ApplyContext, Sequence[StoredCommit]], None]
 React = Callable[[StoredCommit], Awaitable[None]]
 
 
@@ -36,6 +38,7 @@ class Projection:
     tables: Sequence[sa.Table]
     apply: Apply
     react: React | None = None
+    apply_many: ApplyMany | None = None
     description: str = ""
     #: Extra keyword context for the CLI (e.g. which service owns it).
     labels: Mapping[str, str] = field(default_factory=dict)
@@ -46,6 +49,16 @@ class Projection:
         for table in self.tables:
             if table_kind(table) != REBUILDABLE:
                 raise ValueError(f"{self.name}: table {table.name} must be declared rebuildable (info kind)")
+
+    def apply_all(self, ctx: ApplyContext, commits: Sequence[StoredCommit]) -> None:
+        """Apply commits in order, in bulk when the projection knows how."""
+        if not commits:
+            return
+        if self.apply_many is not None:
+            self.apply_many(ctx, commits)
+            return
+        for commit in commits:
+            self.apply(ctx, commit)
 
     def live_tables(self) -> dict[str, sa.Table]:
         return {t.name: t for t in self.tables}

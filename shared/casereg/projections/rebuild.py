@@ -72,9 +72,7 @@ class Rebuild:
         self._started = time.monotonic()
 
     def _apply(self, conn: sa.Connection, commits: list[StoredCommit]) -> None:
-        ctx = ApplyContext(conn=conn, tables=self.shadow)
-        for commit in commits:
-            self.projection.apply(ctx, commit)
+        self.projection.apply_all(ApplyContext(conn=conn, tables=self.shadow), commits)
         self.position = commits[-1].stream_seq
         self.applied += len(commits)
 

@@ -120,17 +120,21 @@ class ProjectionRunner:
                 raise LeaseLost(name)
             position = lock_position(conn, name)
             ctx = ApplyContext(conn=conn, tables=self._tables)
-            last = position
+            todo: list[StoredCommit] = []
             for commit, seq in zip(commits, seqs, strict=True):
                 if seq <= position:
                     continue  # redelivered after a crash: already applied
                 if isinstance(commit, Exception):
                     raise commit
-                with tracer.start_as_current_span(f"project {name}", attributes={"stream.seq": seq}):
-                    self.projection.apply(ctx, commit)
-                last = seq
-                if self.hooks.after_apply:
-                    self.hooks.after_apply(seq)
+                todo.append(commit)
+            with tracer.start_as_current_span(f"project {name}", attributes={"stream.seq.last": seqs[-1]}):
+                if self.hooks.after_apply is None:
+                    self.projection.apply_all(ctx, todo)
+                else:  # crash tests need a point between two messages of one batch
+                    for commit in todo:
+                        self.projection.apply_all(ctx, [commit])
+                        self.hooks.after_apply(commit.stream_seq)
+            last = todo[-1].stream_seq if todo else position
             if last > position:
                 write_position(conn, name, last)
             if self.hooks.before_commit:
