@@ -17,7 +17,7 @@ from typing import Any
 
 from casereg.clock import SystemClock
 from casereg.crypto.keystore import SqlKeyStore
-from casereg.crypto.person import seal_identity
+from casereg.crypto.person import person_key_id, seal_identity
 from casereg.db import KEYSTORE_MIGRATIONS, create_engine, migrate
 from casereg.log.canonical import genesis_hash
 from casereg.log.commit import encode_commit
@@ -111,6 +111,7 @@ async def project_run(ctx: RunContext, server: BenchServer, size: Size, tag: str
         async def append(i: int, r: int) -> None:
             pid, clear = people[i]
             t0 = time.perf_counter()
+            await keys.prepare_async([person_key_id(pid)])  # new people's keys share group commits
             sealed = seal_identity(keys, pid, clear)
             sealing[min(r, 1)] += time.perf_counter() - t0
             event = petition_event(seed=ctx.seed, index=i, round_=r, sealed=sealed, pid=pid)

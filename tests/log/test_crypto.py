@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import base64
 import unicodedata
 from collections.abc import Iterator
@@ -144,3 +145,16 @@ def test_prepare_creates_missing_keys_in_one_go_and_keeps_existing(tmp_path: Pat
     assert again.get("person-1") == existing
     assert again.get("person-2") == first.get("person-2")
     assert again.get("case-9") == first.get("case-9")
+
+
+async def test_prepare_async_shares_commits_between_concurrent_callers(tmp_path: Path) -> None:
+    url = f"sqlite:///{tmp_path / 'k.db'}"
+    migrate(url, [KEYSTORE_MIGRATIONS])
+    engine = create_engine(url)
+    commits: list[int] = []
+    sa.event.listen(engine, "commit", lambda conn: commits.append(1))
+    keys = SqlKeyStore(engine, "master")
+    await asyncio.gather(*(keys.prepare_async([f"person-{i}", "case-shared"]) for i in range(40)))
+    assert len(commits) < 40  # rounds of group commit, not one transaction per caller
+    fresh = SqlKeyStore(create_engine(url), "master")
+    assert all(fresh.get(f"person-{i}") == keys.get(f"person-{i}") for i in range(40))

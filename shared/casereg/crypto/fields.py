@@ -12,7 +12,7 @@ from typing import Literal
 from cryptography.hazmat.primitives.ciphers.aead import AESGCM
 from pydantic import BaseModel, ConfigDict
 
-from casereg.crypto.keystore import KeyDestroyed, KeyStore
+from casereg.crypto.keystore import DataKeys, KeyDestroyed
 
 
 class Encrypted(BaseModel):
@@ -31,14 +31,14 @@ def _aad(kid: str, context: str) -> bytes:
     return f"casereg/{kid}/{context}".encode()
 
 
-def encrypt_text(keys: KeyStore, key_id: str, text: str, context: str) -> Encrypted:
+def encrypt_text(keys: DataKeys, key_id: str, text: str, context: str) -> Encrypted:
     key = keys.get_or_create(key_id)
     nonce = os.urandom(12)
     ct = AESGCM(key).encrypt(nonce, text.encode("utf-8"), _aad(key_id, context))
     return Encrypted(kid=key_id, nonce=base64.b64encode(nonce).decode(), ct=base64.b64encode(ct).decode())
 
 
-def decrypt_text(keys: KeyStore, value: Encrypted, context: str) -> str | None:
+def decrypt_text(keys: DataKeys, value: Encrypted, context: str) -> str | None:
     """The clear text, or ``None`` when the data key was destroyed (the person was erased)."""
     try:
         key = keys.get(value.kid)

@@ -6,6 +6,7 @@ The table is authoritative: a rebuild never drops it.
 
 from __future__ import annotations
 
+import asyncio
 import os
 from datetime import UTC, datetime
 from typing import Protocol
@@ -31,15 +32,25 @@ class KeyDestroyed(LookupError):
     """The data key was destroyed: the data under it is erased for good."""
 
 
-class KeyStore(Protocol):
+class DataKeys(Protocol):
+    """What encrypting and decrypting a field needs: the key by id."""
+
     def get_or_create(self, key_id: str) -> bytes: ...
+
+    def get(self, key_id: str) -> bytes:
+        """The data key; raises :class:`KeyDestroyed` or :class:`KeyError`."""
+        ...
+
+
+class KeyStore(DataKeys, Protocol):
+    """The key store: data keys per person or case, created durably before use, destroyable (crypto-shredding)."""
 
     def prepare(self, key_ids: list[str]) -> None:
         """Make sure these keys exist, creating the missing ones in one transaction (one commit, not one each)."""
         ...
 
-    def get(self, key_id: str) -> bytes:
-        """The data key; raises :class:`KeyDestroyed` or :class:`KeyError`."""
+    async def prepare_async(self, key_ids: list[str]) -> None:
+        """The same from async code, sharing commits with concurrent callers."""
         ...
 
     def destroy(self, key_id: str) -> None: ...
@@ -50,6 +61,37 @@ class SqlKeyStore:
         self._engine = engine
         self._kek = AESGCM(derive_key(master_secret, "casereg key-encryption key"))
         self._cache: dict[str, bytes] = {}
+        self._waiting: list[tuple[list[str], asyncio.Future[None]]] = []
+        self._flusher: asyncio.Task[None] | None = None
+
+    async def prepare_async(self, key_ids: list[str]) -> None:
+        """:meth:`prepare` with group commit: concurrent callers share one transaction (one fsync) per round.
+
+        A new key must be durable before anything encrypted under it is published, so each caller waits for
+        its round's commit; while one round commits, the next one gathers.
+        """
+        missing = [k for k in key_ids if k not in self._cache]
+        if not missing:
+            return
+        future: asyncio.Future[None] = asyncio.get_running_loop().create_future()
+        self._waiting.append((missing, future))
+        if self._flusher is None or self._flusher.done():
+            self._flusher = asyncio.create_task(self._flush())
+        await future
+
+    async def _flush(self) -> None:
+        while self._waiting:
+            batch, self._waiting = self._waiting, []
+            try:
+                await asyncio.to_thread(self.prepare, [k for ids, _ in batch for k in ids])
+            except Exception as exc:
+                for _, future in batch:
+                    if not future.done():
+                        future.set_exception(exc)
+            else:
+                for _, future in batch:
+                    if not future.done():
+                        future.set_result(None)
 
     def create_tables(self) -> None:
         metadata.create_all(self._engine)

@@ -5,7 +5,7 @@ from __future__ import annotations
 from pydantic import BaseModel, ConfigDict
 
 from casereg.crypto.fields import Encrypted, decrypt_text, encrypt_text
-from casereg.crypto.keystore import KeyStore
+from casereg.crypto.keystore import DataKeys
 
 IDENTITY_FIELDS = ("full_name", "id_number", "address", "phone")
 
@@ -42,7 +42,7 @@ def person_key_id(person_id: str) -> str:
     return f"person-{person_id}"
 
 
-def seal_identity(keys: KeyStore, person_id: str, identity: PersonIdentity) -> SealedIdentity:
+def seal_identity(keys: DataKeys, person_id: str, identity: PersonIdentity) -> SealedIdentity:
     kid = person_key_id(person_id)
     values = {
         name: encrypt_text(keys, kid, value, f"person.{name}")
@@ -52,7 +52,7 @@ def seal_identity(keys: KeyStore, person_id: str, identity: PersonIdentity) -> S
     return SealedIdentity(person_key=kid, **values)
 
 
-def open_identity(keys: KeyStore, sealed: SealedIdentity) -> PersonIdentity | None:
+def open_identity(keys: DataKeys, sealed: SealedIdentity) -> PersonIdentity | None:
     """The clear identity, or ``None`` when the person's key was destroyed."""
     name = decrypt_text(keys, sealed.full_name, "person.full_name")
     if name is None:

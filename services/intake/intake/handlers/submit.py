@@ -42,7 +42,6 @@ def business_time(day: date, now: datetime) -> datetime:
 
 
 def _petition(deps: IntakeDeps, caller: Caller, cmd: SubmitPetition, case_id: str) -> PetitionReceived:
-    deps.keys.prepare([case_key(case_id), *person_key_ids(case_id, len(cmd.submitters))])
     subject = cmd.subject_matter
     return PetitionReceived(
         receipt_no=0,  # the decision gives it the counter's next number
@@ -77,6 +76,7 @@ async def submit(deps: IntakeDeps, caller: Caller, cmd: SubmitPetition) -> Submi
     case_id = case_id_for(caller.agency, cmd.idempotency_key)
     ref = AggregateRef.case(case_id)
     counter_ref = AggregateRef(kind="counter", id=counter_id(caller.agency, cmd.received_on.year))
+    await deps.keys.prepare_async([case_key(case_id), *person_key_ids(case_id, len(cmd.submitters))])
     petition = await asyncio.to_thread(_petition, deps, caller, cmd, case_id)
     actor = Actor(agency=caller.agency, officer=caller.officer, role=caller.role, service="intake")
     occurred = business_time(cmd.received_on, deps.clock.now())
