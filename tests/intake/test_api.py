@@ -2,7 +2,10 @@
 
 from __future__ import annotations
 
+import asyncio
 from pathlib import Path
+
+from intake.adapters.agencies import add_agency
 
 from tests.intake.api_support import AUDITOR, A, B, petition_body, running_api
 from tests.intake.conftest import IntakeEnv
@@ -146,3 +149,35 @@ async def test_forbidden_act_is_409_and_log_unchanged(intake_env: IntakeEnv, tmp
             assert r.status_code == 409, r.text
             assert r.headers["content-type"] == PROBLEM and r.json()["detail"]
         assert await log_messages(intake_env) == before
+
+
+async def test_concurrent_submissions_over_http(intake_env: IntakeEnv, tmp_path: Path) -> None:
+    async with running_api(intake_env, tmp_path) as api:
+        # 50 concurrent submissions under one key: one case, one receipt number; the others replay or wait (409).
+        same = await asyncio.gather(
+            *(
+                api.client.post("/v1/petitions", json=petition_body(), headers=api.headers(A, "one-key"))
+                for _ in range(50)
+            )
+        )
+        assert {r.status_code for r in same} <= {201, 202, 409}
+        created = {r.json()["case_id"] for r in same if r.status_code in (201, 202)}
+        assert len(created) == 1
+        assert {r.json()["receipt_no"] for r in same if r.status_code in (201, 202)} == {1}
+        # 200 concurrent submissions across three agencies: numbers 1..n per agency, no gap, no repeat.
+        third = "2tier/52/ubnd-xa-c"
+        _, api.keys[third] = add_agency(api.state.engine, third, third, "21583", "clerk")
+        agencies = [A, B, third]
+        answers = await asyncio.gather(
+            *(
+                api.client.post("/v1/petitions", json=petition_body(), headers=api.headers(agencies[i % 3], f"k{i}"))
+                for i in range(200)
+            )
+        )
+        assert all(r.status_code in (201, 202) for r in answers), [r.text for r in answers if r.status_code >= 300][:3]
+        numbers: dict[str, list[int]] = {a: [] for a in agencies}
+        for i, r in enumerate(answers):
+            numbers[agencies[i % 3]].append(r.json()["receipt_no"])
+        assert sorted(numbers[A]) == list(range(2, len(numbers[A]) + 2))  # A's number 1 went to the one-key case
+        assert sorted(numbers[B]) == list(range(1, len(numbers[B]) + 1))
+        assert sorted(numbers[third]) == list(range(1, len(numbers[third]) + 1))
