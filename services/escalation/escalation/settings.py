@@ -2,7 +2,11 @@
 
 from __future__ import annotations
 
+from datetime import date
+from pathlib import Path
+
 from casereg.settings import ServiceSettings
+from pydantic import Field
 from pydantic_settings import SettingsConfigDict
 
 
@@ -10,3 +14,12 @@ class EscalationSettings(ServiceSettings):
     model_config = SettingsConfigDict(env_prefix="CASEREG_ESCALATION_", extra="ignore", frozen=True)
 
     service_name: str = "escalation"
+    rules_file: Path | None = Field(default=None, description="Rule table (TOML); default: the one shipped")
+    calendar_file: Path | None = Field(default=None, description="Calendar corrections (TOML); default: shipped")
+    local_days_off: tuple[date, ...] = Field(default=(), description="The province's own days off (JSON list)")
+    local_working_days: tuple[date, ...] = Field(default=(), description="The province's extra working days")
+    remote_units: frozenset[str] = Field(
+        default=frozenset(),
+        description="Unit codes in remote, hard-to-reach areas (vùng sâu, vùng xa): longer periods (LKN Arts. "
+        "28, 33, 37). No official list is known (UNCONFIRMED): the province configures it.",
+    )

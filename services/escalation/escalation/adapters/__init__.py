@@ -1,0 +1,1 @@
+"""Escalation's edges: files, and later the database and the log."""
