@@ -1,0 +1,87 @@
+"""Escalation's events about a case's legal clocks (DESIGN §7), appended to the case's own subject.
+
+Each carries the clock's whole state after it, so folding them needs no rule table, and every due date names the
+rule (id, version) and article that produced it. ``due`` is the last day: the period ends at the end of that day
+(Asia/Ho_Chi_Minh). The catalogue's DeadlineExtended is intake's act (the officer's decision); the clock's answer
+to it is a DeadlineMoved.
+"""
+
+from __future__ import annotations
+
+from datetime import date
+from enum import StrEnum
+from typing import ClassVar
+
+from casereg.log.events import DomainEvent
+from pydantic import Field
+
+from escalation.domain.counting import Unit
+
+
+class _ClockEvent(DomainEvent):
+    clock: str
+    rule_id: str
+    rule_version: int = Field(ge=1)
+    article: str
+
+
+class DeadlineSet(_ClockEvent):
+    """A clock started: its period counts from the day after ``start``."""
+
+    event_type: ClassVar[str] = "DeadlineSet"
+
+    start: date
+    due: date
+    unit: Unit
+    days: int = Field(ge=1, description="The period's length (extensions included)")
+    law_date: date = Field(description="The date that chose the law version (receipt or start, by the rule)")
+    owed_by: str = Field(description="agency (a duty: warn and escalate) or citizen (a limitation period)")
+    cause: str = Field(description="Type of the event that started the clock")
+
+
+class MoveReason(StrEnum):
+    RESUMED = "resumed"
+    EXTENDED = "extended"
+    RECLASSIFIED = "reclassified"
+
+
+class DeadlineMoved(_ClockEvent):
+    """A running or suspended clock's period or due date changed. ``due`` is None while it stays suspended."""
+
+    event_type: ClassVar[str] = "DeadlineMoved"
+
+    reason: MoveReason
+    due: date | None
+    previous_due: date | None
+    days: int = Field(ge=1)
+    counting_from: date = Field(description="Days left count from the day after this one")
+    days_used: int = Field(ge=0, description="Days of the period used before counting_from")
+    extensions: int = Field(ge=0)
+    lawful: bool = Field(default=True, description="False when more extensions were recorded than the law allows")
+    cause: str
+
+
+class DeadlinePaused(_ClockEvent):
+    """The case was suspended: the clock stands still until it is resumed."""
+
+    event_type: ClassVar[str] = "DeadlinePaused"
+
+    paused_on: date
+    previous_due: date
+    days_used: int = Field(ge=0)
+    days_left: int = Field(ge=1)
+    mode: str = Field(description="continue (days left count from the resumption) or restart (the whole period)")
+
+
+class DeadlineStopped(_ClockEvent):
+    """The clock's duty was done or fell away (decision, acceptance, forwarding, withdrawal...)."""
+
+    event_type: ClassVar[str] = "DeadlineStopped"
+
+    stopped_on: date
+    due: date | None = Field(description="The due date when it stopped (None: it was suspended)")
+    on_time: bool
+    cause: str
+
+
+ESCALATION_EVENTS: tuple[type[DomainEvent], ...] = (DeadlineSet, DeadlineMoved, DeadlinePaused, DeadlineStopped)
