@@ -11,6 +11,7 @@ import sqlalchemy as sa
 from casereg.crypto.person import PersonIdentity
 from casereg.directory.model import Level
 from casereg.log.canonical import parse_time
+from casereg.log.envelope import AggregateRef
 from fastapi import APIRouter, Depends, Header, Query
 from fastapi.responses import JSONResponse
 
@@ -42,6 +43,8 @@ from intake.handlers.submit import VIETNAM, submit
 router = APIRouter(prefix="/v1")
 IdempotencyKey = Annotated[str | None, Header(alias=KEY_HEADER, description="Required: a unique key per request")]
 READ_ALL_ROLES = frozenset({"inspector", "auditor"})
+#: The earliest business date accepted (received_on, the day of an act): older dates are typing errors.
+EARLIEST_DAY = date(2000, 1, 1)
 SUBMITTING_ROLES = frozenset({"clerk", "handler"})
 
 
@@ -54,15 +57,21 @@ def _not_found(case_id: str) -> ProblemError:
     return ProblemError(404, "Not Found", "no such case, or not one this agency may see")
 
 
+def _check_day(name: str, day: date) -> None:
+    """A business date (Vietnam's calendar) lies between ``EARLIEST_DAY`` and today; else 422 naming the field."""
+    if day > datetime.now(VIETNAM).date():
+        problem, message = f"{name} is in the future", "must not be in the future"
+    elif day < EARLIEST_DAY:
+        problem, message = f"{name} is before {EARLIEST_DAY.isoformat()}", f"must not be before {EARLIEST_DAY}"
+    else:
+        return
+    raise ProblemError(
+        422, "Unprocessable Content", problem, errors=[FieldError(field=f"body.{name}", message=message)]
+    )
+
+
 def _validate_places(api: State, body: PetitionBody) -> None:
-    today = datetime.now(VIETNAM).date()
-    if body.received_on > today:
-        raise ProblemError(
-            422,
-            "Unprocessable Content",
-            "received_on is in the future",
-            errors=[FieldError(field="body.received_on", message="must not be in the future")],
-        )
+    _check_day("received_on", body.received_on)
     if api.directory is None:
         return
     unit = api.directory.find_unit(body.unit_code, body.received_on)
@@ -188,6 +197,11 @@ async def record_action(
 ) -> JSONResponse:
     """Accept, forward, refuse, extend, suspend, decide... An act the case's state forbids is a 409 saying why."""
     caller = _caller(who)
+    try:
+        AggregateRef.case(case_id)
+    except ValueError:
+        raise _not_found(case_id) from None  # not a case id at all: no such case
+    _check_day("on", body.on)
 
     async def work(_hash: str) -> tuple[int, dict[str, Any], dict[str, str]]:
         assert key is not None
@@ -319,8 +333,6 @@ async def case_history(
                 "as_of is a stream sequence or an RFC 3339 UTC time",
                 errors=[FieldError(field="query.as_of", message="not a sequence or a time")],
             ) from None
-    from casereg.log.envelope import AggregateRef
-
     envelopes = await api.deps.log.events(AggregateRef.case(case_id), as_of=point)
     return HistoryOut(
         case_id=case_id,
@@ -354,7 +366,9 @@ def _micro(text: str) -> str:
 async def read_feed(
     who: CurrentCaller,
     api: State,
-    after: Annotated[str | None, Query(pattern=r"^[0-9]+-[0-9]+$", description="The `next` of the last page")] = None,
+    after: Annotated[
+        str | None, Query(pattern=r"^[0-9]{1,18}-[0-9]{1,18}$", description="The `next` of the last page")
+    ] = None,
     limit: Annotated[int, Query(ge=1, le=500)] = 100,
 ) -> FeedOut:
     """In log order: a case received by, routed or forwarded to, or changed for this agency. No identities."""

@@ -2,10 +2,10 @@
 
 from __future__ import annotations
 
-from datetime import date, datetime
+from datetime import UTC, date, datetime
 from typing import Annotated, Any
 
-from pydantic import BaseModel, ConfigDict, Field, model_validator
+from pydantic import AfterValidator, BaseModel, ConfigDict, Field, model_validator
 
 from intake.domain.model import ActionKind, CaseStatus, Channel, PetitionKind, SubjectMatterKind
 
@@ -16,6 +16,15 @@ MAX_ATTACHMENTS = 20
 
 Code = Annotated[str, Field(min_length=1, max_length=100, pattern=r"^[A-Za-z0-9/_.-]+$")]
 ShortText = Annotated[str, Field(min_length=1, max_length=MAX_SUMMARY)]
+
+
+def _utc(value: datetime) -> datetime:
+    """Times are UTC; the registry's SQLite database hands them back without their zone."""
+    return value if value.tzinfo is not None else value.replace(tzinfo=UTC)
+
+
+#: A point in time as RFC 3339 requires it in JSON: with its offset (``Z``).
+UtcDateTime = Annotated[datetime, AfterValidator(_utc)]
 
 
 class _In(BaseModel):
@@ -120,7 +129,7 @@ class CaseOut(BaseModel):
     crowded: bool
     complicated: bool
     last_event: str
-    updated_at: datetime
+    updated_at: UtcDateTime
 
 
 class CaseList(BaseModel):
@@ -135,8 +144,8 @@ class HistoryEvent(BaseModel):
     event_id: str
     type: str
     schema_version: int
-    occurred_at: datetime
-    recorded_at: datetime
+    occurred_at: UtcDateTime
+    recorded_at: UtcDateTime
     actor: dict[str, str | None]
     payload: dict[str, Any] = Field(description='Encrypted fields appear as {"encrypted": true}')
 
@@ -151,7 +160,7 @@ class FeedItem(BaseModel):
     case_id: str
     event_type: str
     status: CaseStatus
-    recorded_at: datetime
+    recorded_at: UtcDateTime
 
 
 class FeedOut(BaseModel):
