@@ -7,7 +7,7 @@ UV := $(TOOLS)/bin/uv
 export UV_PROJECT_ENVIRONMENT := $(CURDIR)/$(VENV)
 export UV_PYTHON_DOWNLOADS := never
 
-.PHONY: run test lint typecheck unit bench bench-quick clean setup
+.PHONY: run test lint typecheck unit bench bench-quick docs clean setup
 
 $(UV):
 	$(PYTHON) -m venv $(TOOLS)
@@ -39,6 +39,10 @@ bench: setup
 
 bench-quick: setup
 	$(VENV)/bin/python -m bench run --quick
+
+# The API contracts: docs/openapi.json (HTTP) and docs/asyncapi.json (NATS), from the code.
+docs: setup
+	$(VENV)/bin/python -m intake.api.export_docs --out docs
 
 clean:
 	rm -rf $(VENV) $(TOOLS) var .mypy_cache .pytest_cache .ruff_cache
