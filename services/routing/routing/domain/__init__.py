@@ -1,0 +1,1 @@
+"""Routing's pure domain: classification, eligibility, competence and the proposed outcome (no I/O)."""

@@ -1,0 +1,1 @@
+"""Routing's rule tables (TOML data files) and the code that reads them."""
