@@ -2,7 +2,10 @@
 
 from __future__ import annotations
 
+from pathlib import Path
+
 from casereg.settings import ServiceSettings
+from pydantic import Field
 from pydantic_settings import SettingsConfigDict
 
 
@@ -10,3 +13,7 @@ class RoutingSettings(ServiceSettings):
     model_config = SettingsConfigDict(env_prefix="CASEREG_ROUTING_", extra="ignore", frozen=True)
 
     service_name: str = "routing"
+    rules_dir: Path | None = Field(
+        default=None,
+        description="Folder holding handling.toml and competence.toml; default: the tables shipped with routing.",
+    )

@@ -330,8 +330,12 @@ def _internal_or_normative(s: Situation) -> Verdict:
 
 
 def _not_directly_concerned(s: Situation) -> Verdict:
-    value = s.facts.affects_submitter is False
-    return _complaint_fact(s, "affects_submitter", value, "does not concern the complainant", "concerns them")
+    if why := _kind_is(s, PetitionKind.COMPLAINT):
+        return False, why, {}
+    stated = s.facts.affects_submitter
+    used: dict[str, FactValue] = {"affects_submitter": stated}
+    no = "concerns the complainant's own rights" if stated else "not stated: taken to concern the complainant"
+    return _flag(stated is False, "does not concern the complainant's own rights", no, used)
 
 
 def _complainant_lacks_capacity(s: Situation) -> Verdict:
