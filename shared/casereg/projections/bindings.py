@@ -6,10 +6,12 @@ letters) and the services themselves find projections through it.
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from importlib.metadata import entry_points
 
 from casereg.log.events import EventRegistry
+from casereg.log.store import EventLog
 from casereg.projections.projection import Projection
 from casereg.settings import PlatformSettings
 
@@ -22,6 +24,11 @@ class ProjectionBinding:
     projection: Projection
     database_url: str
     registry: EventRegistry = field(default_factory=EventRegistry)
+    #: For a projection that reacts by appending: builds it around the service's log client.
+    with_log: Callable[[EventLog], Projection] | None = None
+
+    def resolve(self, log: EventLog) -> Projection:
+        return self.with_log(log) if self.with_log else self.projection
 
 
 def discover(settings: PlatformSettings) -> dict[str, ProjectionBinding]:

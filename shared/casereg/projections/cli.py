@@ -11,8 +11,10 @@ from rich.table import Table
 
 from casereg.cli.connection import connected
 from casereg.cli.runtime import CommandError, run_async
+from casereg.clock import SystemClock
 from casereg.db import create_engine
 from casereg.log.raw import last_sequence
+from casereg.log.store import EventLog
 from casereg.projections import deadletters
 from casereg.projections.bindings import ProjectionBinding, discover
 from casereg.projections.rebuild import Progress as RebuildProgress
@@ -139,13 +141,21 @@ def register(app: typer.Typer) -> None:
 
         async def go() -> None:
             binding = _bindings(settings, [projection], False)[0]
-            async with connected(settings, "operator") as nc:
+            # As the owning service's NATS user: a reacting projection appends what its reaction decides.
+            async with connected(settings, binding.service.replace("-", "_")) as nc:
+                log = EventLog(
+                    nc=nc,
+                    province=settings.province,
+                    clock=SystemClock(),
+                    registry=binding.registry,
+                    stream=settings.stream,
+                )
                 try:
                     d = await deadletters.retry_dead_letter(
                         create_engine(binding.database_url),
                         nc.jetstream(),
                         settings.stream,
-                        binding.projection,
+                        binding.resolve(log),
                         dead_letter_id,
                         binding.registry,
                     )

@@ -6,7 +6,9 @@ import asyncio
 import logging
 from dataclasses import dataclass, field
 
+from casereg.clock import SystemClock
 from casereg.db import create_engine
+from casereg.log.store import EventLog
 from casereg.platform.service import ServiceContext
 from casereg.projections.bindings import discover
 from casereg.projections.runner import ProjectionRunner
@@ -26,8 +28,15 @@ class ProjectionWorkers:
         for binding in discover(ctx.settings).values():
             if binding.service != self.service:
                 continue
+            event_log = EventLog(
+                nc=ctx.nc,
+                province=ctx.settings.province,
+                clock=SystemClock(),
+                registry=binding.registry,
+                stream=ctx.settings.stream,
+            )
             runner = ProjectionRunner(
-                binding.projection,
+                binding.resolve(event_log),
                 create_engine(binding.database_url),
                 ctx.nc.jetstream(),
                 ctx.settings.stream,
