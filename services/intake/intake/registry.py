@@ -90,6 +90,8 @@ def state_from_json(text: str) -> CaseState:
             outcome=Outcome(proposal["outcome"]) if proposal["outcome"] else None,
             to_agency=proposal["to_agency"],
             rule_id=proposal["rule_id"],
+            article=proposal.get("article"),
+            proposed=proposal.get("proposed"),
         )
         if proposal
         else None,

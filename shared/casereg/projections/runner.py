@@ -283,6 +283,8 @@ class ProjectionRunner:
                 except (nats.errors.TimeoutError, TimeoutError):
                     await asyncio.to_thread(self._lease)  # idle: keep the lease alive
                     continue
+                if not msgs:
+                    continue
                 if not self._in_sequence(msgs):
                     log.warning("projection %s: delivery out of sequence; resubscribing", self.projection.name)
                     with contextlib.suppress(Exception):

@@ -30,6 +30,7 @@ from intake.api.schemas import (
     HistoryEvent,
     HistoryOut,
     PetitionBody,
+    ProposalOut,
     SubmissionOut,
 )
 from intake.api.state import State
@@ -39,6 +40,7 @@ from intake.domain.model import CaseStatus, PetitionKind
 from intake.domain.submission import SubmissionMismatch
 from intake.handlers.act import CaseNotFound, NotAllowed, act, load_visible
 from intake.handlers.submit import VIETNAM, submit
+from intake.registry import state_from_json
 
 router = APIRouter(prefix="/v1")
 IdempotencyKey = Annotated[str | None, Header(alias=KEY_HEADER, description="Required: a unique key per request")]
@@ -125,7 +127,14 @@ def _visible_query(caller: Caller) -> sa.Select[Any]:
 
 
 def _case_out(row: Any) -> CaseOut:
-    return CaseOut.model_validate(row, from_attributes=True)
+    out = CaseOut.model_validate(row, from_attributes=True)
+    proposal = state_from_json(row.state).proposal
+    if proposal is None:
+        return out
+    shown = ProposalOut(
+        outcome=proposal.proposed, to_agency=proposal.to_agency, rule_id=proposal.rule_id, article=proposal.article
+    )
+    return out.model_copy(update={"proposal": shown})
 
 
 def _find_case(api: State, caller: Caller, case_id: str) -> CaseOut | None:

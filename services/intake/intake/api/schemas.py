@@ -115,6 +115,15 @@ class ActionOut(BaseModel):
     status: CaseStatus
 
 
+class ProposalOut(BaseModel):
+    """Routing's proposal for the first handling, waiting for the handling agency to confirm or override it."""
+
+    outcome: str | None = Field(description="forward, guide, return, archive, transfer, refuse, handle...")
+    to_agency: str | None
+    rule_id: str | None
+    article: str | None
+
+
 class CaseOut(BaseModel):
     case_id: str
     receipt_no: int
@@ -130,6 +139,7 @@ class CaseOut(BaseModel):
     complicated: bool
     last_event: str
     updated_at: UtcDateTime
+    proposal: ProposalOut | None = None
 
 
 class CaseList(BaseModel):

@@ -29,9 +29,12 @@ class ActionRejected(Exception):
 
 @dataclass(frozen=True)
 class Proposal:
-    outcome: Outcome | None  # None: routing proposes acceptance
+    outcome: Outcome | None  # None: routing proposes handling here (acceptance)
     to_agency: str | None
     rule_id: str | None
+    article: str | None = None
+    #: Routing's outcome as it wrote it (e.g. "refuse", "handle"): intake confirms only the outcomes it knows.
+    proposed: str | None = None
 
 
 @dataclass(frozen=True)
@@ -92,6 +95,8 @@ def evolve(state: CaseState, envelope: Envelope) -> CaseState:
             outcome=Outcome(outcome) if outcome in set(Outcome) else None,
             to_agency=p.get("to_agency"),
             rule_id=p.get("rule_id"),
+            article=p.get("article"),
+            proposed=outcome,
         )
         return replace(state, proposal=proposal)
     if t in _OUTCOME_STATUS:
