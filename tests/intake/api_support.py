@@ -89,6 +89,7 @@ async def running_api(env: IntakeEnv, tmp_path: Path) -> AsyncIterator[Api]:
         EventRegistry(INTAKE_EVENTS),
         options=RunnerOptions(batch_size=100, fetch_timeout=0.2),
     )
+    state.registry_watch = runner.watch
     stop = asyncio.Event()
     task = asyncio.create_task(runner.run(stop))
     app = create_app(state, max_body_bytes=64 * 1024)

@@ -15,6 +15,8 @@ from casereg.directory.settings import DirectorySettings
 from casereg.log.events import EventRegistry
 from casereg.log.store import EventLog
 from casereg.platform.service import ServiceContext
+from casereg.projections.service_hooks import ProjectionWorkers
+from casereg.projections.watch import PositionWatch
 from faststream import Response
 from faststream.nats.annotations import NatsMessage
 
@@ -32,6 +34,7 @@ log = logging.getLogger(__name__)
 class HttpApi:
     """``on_start``/``on_stop`` hooks that run the API server for the life of the service."""
 
+    workers: ProjectionWorkers | None = None
     server: uvicorn.Server | None = None
     task: asyncio.Task[None] | None = None
     port: int | None = field(default=None)
@@ -55,6 +58,7 @@ class HttpApi:
             read_engine=create_engine(settings.resolved_database_url(), reads=True),
             directory=directory,
             visible_within=settings.visible_within,
+            registry_watch=self._registry_watch(),
         )
         app = create_app(state, max_body_bytes=settings.max_body_bytes)
         self.nats_api = NatsApi(app, settings.province)
@@ -79,6 +83,10 @@ class HttpApi:
             await asyncio.sleep(0.02)
         self.port = self.server.servers[0].sockets[0].getsockname()[1]
         log.info("HTTP API listening on %s:%s", settings.http_host, self.port)
+
+    def _registry_watch(self) -> PositionWatch | None:
+        runner = self.workers.runners.get("intake-registry") if self.workers else None
+        return runner.watch if runner else None
 
     async def stop(self, ctx: ServiceContext) -> None:
         if self.nats_api is not None:

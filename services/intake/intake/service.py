@@ -11,7 +11,7 @@ from intake.settings import IntakeSettings
 
 def build() -> ServiceDefinition:
     workers = ProjectionWorkers(service="intake")
-    http = HttpApi()
+    http = HttpApi(workers=workers)
     return ServiceDefinition(
         name="intake",
         nats_user="intake",

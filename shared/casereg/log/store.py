@@ -12,6 +12,7 @@ from __future__ import annotations
 import asyncio
 import json
 import logging
+import uuid
 from collections.abc import AsyncIterator, Awaitable, Callable, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
@@ -194,7 +195,9 @@ class EventLog:
         Each message carries its own expected last subject sequence; a mismatch rejects the whole batch.
         """
         sealed = [(ref, self.seal_events(ref, events, head), head) for ref, events, head in writes]
-        batch_id = sealed[0][1][0].event_id
+        # Unique per attempt: twins of one request (same event ids) may send at the same moment, and the server
+        # would interleave two batches that share an id. De-duplication rests on the expected sequences.
+        batch_id = uuid.uuid4().hex
         async with self._batch_slots:
             for attempt in range(1, 6):
                 response = await self._send_batch(batch_id, sealed)

@@ -39,6 +39,7 @@ from casereg.projections.positions import (
     write_position,
 )
 from casereg.projections.projection import ApplyContext, Projection
+from casereg.projections.watch import PositionWatch
 
 log = logging.getLogger(__name__)
 tracer = trace.get_tracer(__name__)
@@ -105,6 +106,8 @@ class ProjectionRunner:
     options: RunnerOptions = field(default_factory=RunnerOptions)
     hooks: RunnerHooks = field(default_factory=RunnerHooks)
     owner: str = field(default_factory=lambda: f"{socket.gethostname()}:{os.getpid()}:{uuid.uuid4().hex[:8]}")
+
+    watch: PositionWatch = field(default_factory=PositionWatch)
 
     def __post_init__(self) -> None:
         self.applied_position = 0
@@ -201,6 +204,7 @@ class ProjectionRunner:
             for msg, seq, commit in zip(msgs, seqs, commits, strict=True):
                 await self._process_one(msg, seq, commit)
         await msgs[-1].ack()  # AckPolicy.ALL: acknowledges the whole batch, after the commit
+        self.watch.advance(self.applied_position)
 
     async def _process_one(self, msg: Msg, seq: int, commit: StoredCommit | Exception) -> None:
         attempt = 0
@@ -255,6 +259,7 @@ class ProjectionRunner:
             ),
         )
         self.applied_position = position
+        self.watch.advance(position)
         self._last_delivery = 0
         return await self.js.pull_subscribe_bind(durable=name, stream=self.stream)
 

@@ -23,6 +23,7 @@ class ProjectionWorkers:
     service: str
     stop: asyncio.Event = field(default_factory=asyncio.Event)
     tasks: list[asyncio.Task[None]] = field(default_factory=list)
+    runners: dict[str, ProjectionRunner] = field(default_factory=dict)
 
     async def start(self, ctx: ServiceContext) -> None:
         for binding in discover(ctx.settings).values():
@@ -42,6 +43,7 @@ class ProjectionWorkers:
                 ctx.settings.stream,
                 binding.registry,
             )
+            self.runners[binding.projection.name] = runner
             self.tasks.append(asyncio.create_task(runner.run(self.stop), name=binding.projection.name))
             log.info("projection %s started", binding.projection.name)
 

@@ -121,8 +121,9 @@ def _command(key: str, request_hash: str, body: PetitionBody) -> SubmitPetition:
 def _visible_query(caller: Caller) -> sa.Select[Any]:
     query = sa.select(tables.cases)
     if caller.role not in READ_ALL_ROLES:
-        visible = sa.select(tables.case_access.c.case_id).where(tables.case_access.c.agency == caller.agency)
-        query = query.where(tables.cases.c.case_id.in_(visible))
+        access = tables.case_access.c
+        visible = sa.exists().where(access.case_id == tables.cases.c.case_id, access.agency == caller.agency)
+        query = query.where(visible)
     return query
 
 
@@ -178,13 +179,16 @@ async def submit_petition(
         out = SubmissionOut(
             case_id=result.case_id, receipt_no=result.receipt_no, status=result.status, created=result.created
         )
-        visible = await _wait_visible(api, caller, result.case_id)
+        visible = await _wait_visible(api, caller, result.case_id, result.stream_seq)
         return (201 if visible else 202), out.model_dump(mode="json"), {"Location": location}
 
     return await run_idempotent(api, caller.agency, key, "submit-petition", body.model_dump(mode="json"), work)
 
 
-async def _wait_visible(api: State, caller: Caller, case_id: str) -> bool:
+async def _wait_visible(api: State, caller: Caller, case_id: str, stream_seq: int) -> bool:
+    """Whether the registry serves the case within ``visible_within`` seconds (then a GET finds it)."""
+    if api.registry_watch is not None:
+        return await api.registry_watch.wait_for(stream_seq, api.visible_within)
     deadline = time.monotonic() + api.visible_within
     while True:
         if await asyncio.to_thread(_find_case, api, caller, case_id) is not None:

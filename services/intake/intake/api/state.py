@@ -7,6 +7,7 @@ from typing import Annotated
 
 import sqlalchemy as sa
 from casereg.directory.directory import Directory
+from casereg.projections.watch import PositionWatch
 from fastapi import Depends, Request
 
 from intake.handlers.deps import IntakeDeps
@@ -20,6 +21,8 @@ class ApiState:
     #: The same database for reads only: on SQLite plain deferred transactions, so readers never take the
     #: write lock that the projection and the idempotency store need (defaults to ``engine``).
     read_engine: sa.Engine | None = None
+    #: The registry projection's position in this process: a POST waits on it instead of polling the database.
+    registry_watch: PositionWatch | None = None
     #: How long a POST waits for the registry to show a new case before answering 202 instead of 201.
     visible_within: float = 2.0
 

@@ -8,7 +8,7 @@ from dataclasses import dataclass, field
 
 from casereg.clock import Clock
 from casereg.crypto.keystore import KeyStore
-from casereg.log.store import EventLog
+from casereg.log.store import EventLog, Head
 
 
 @dataclass
@@ -19,3 +19,5 @@ class IntakeDeps:
     #: One in-process lock per receipt counter: concurrent submissions of one agency queue here instead of
     #: racing on the counter subject (races across processes are still resolved by the concurrency check).
     counter_locks: defaultdict[str, asyncio.Lock] = field(default_factory=lambda: defaultdict(asyncio.Lock))
+    #: Each counter's head and number after this process's last append to it (saves a read per submission).
+    counter_heads: dict[str, tuple[Head, int]] = field(default_factory=dict)

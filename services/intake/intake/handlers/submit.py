@@ -81,11 +81,13 @@ async def submit(deps: IntakeDeps, caller: Caller, cmd: SubmitPetition) -> Submi
     actor = Actor(agency=caller.agency, officer=caller.officer, role=caller.role, service="intake")
     occurred = business_time(cmd.received_on, deps.clock.now())
     scope = f"{caller.agency}/submit"
+    # Outside the counter lock: a retry finds its case without queueing behind the agency's new submissions.
+    case = await deps.log.load(ref, evolve, NEW)
     async with deps.counter_locks[counter_ref.id]:
-        for _ in range(MAX_ATTEMPTS):
-            case = await deps.log.load(ref, evolve, NEW)
-            last = await deps.log.last(counter_ref)
-            counter = CounterState(int(last.last.payload["number"])) if last else CounterState()
+        for attempt in range(MAX_ATTEMPTS):
+            if attempt > 0:
+                case = await deps.log.load(ref, evolve, NEW)
+            counter_head, counter = await _counter(deps, counter_ref, refresh=attempt > 0)
             decision = decide_submission(
                 case.state,
                 counter,
@@ -112,16 +114,32 @@ async def submit(deps: IntakeDeps, caller: Caller, cmd: SubmitPetition) -> Submi
                 actor=actor,
                 causation_id=receipt.event_id,
             )
-            counter_head = Head.after(last) if last else Head.genesis(counter_ref.id)
             try:
                 results = await deps.log.append_atomic(
                     [(counter_ref, [receipt], counter_head), (ref, [received], Head.genesis(case_id))]
                 )
             except ConcurrencyConflict:
+                deps.counter_heads.pop(counter_ref.id, None)
                 continue  # another process took the number, or made this very case: decide again
+            issued = results[0].events[0]
+            deps.counter_heads[counter_ref.id] = (results[0].head, int(issued.payload["number"]))
             written = results[1].events[0]
             created = not results[1].already_written  # False: a concurrent twin of this request got there first
             return SubmitResult(
                 case_id, int(written.payload["receipt_no"]), CaseStatus.RECEIVED, created, results[1].stream_seq
             )
     raise ConcurrencyConflict(ref.subject(deps.log.province), 0, None)
+
+
+async def _counter(deps: IntakeDeps, ref: AggregateRef, *, refresh: bool) -> tuple[Head, CounterState]:
+    """The counter's head and last number: remembered from this process's own last append, else read.
+
+    A stale memory (another process appended since) only costs a conflict and a re-read.
+    """
+    known = None if refresh else deps.counter_heads.get(ref.id)
+    if known is not None:
+        return known[0], CounterState(known[1])
+    last = await deps.log.last(ref)
+    if last is None:
+        return Head.genesis(ref.id), CounterState()
+    return Head.after(last), CounterState(int(last.last.payload["number"]))
