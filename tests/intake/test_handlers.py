@@ -95,3 +95,15 @@ async def test_acts_follow_the_state_and_refusals_change_nothing(intake_env: Int
     with pytest.raises(CaseNotFound):
         await act(deps, handler, RecordAction("no-such-case", ActionKind.CLOSE, on), "d1")
     assert await stream_messages(intake_env) == before + 1
+
+
+async def test_same_key_two_bodies_at_once_one_wins_the_other_mismatches(intake_env: IntakeEnv) -> None:
+    deps = await intake_env.deps()
+    calls = [submit(deps, caller(), petition("contested", request_hash=f"body-{i % 2}")) for i in range(10)]
+    outcomes = await asyncio.gather(*calls, return_exceptions=True)
+    results = [o for o in outcomes if not isinstance(o, BaseException)]
+    errors = [o for o in outcomes if isinstance(o, BaseException)]
+    assert len({r.case_id for r in results}) == 1
+    assert sum(r.created for r in results) == 1
+    assert len(results) == 5 and len(errors) == 5
+    assert all(isinstance(e, SubmissionMismatch) for e in errors)

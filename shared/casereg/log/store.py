@@ -36,6 +36,8 @@ log = logging.getLogger(__name__)
 _tracer = trace.get_tracer("casereg.log")
 
 WRONG_LAST_SEQUENCE = 10071
+#: The same check failing on a message of an atomic batch (nats-server 2.15 answers with this code there).
+WRONG_LAST_SEQUENCE_IN_BATCH = 10164
 S = TypeVar("S")
 T = TypeVar("T")
 
@@ -207,7 +209,7 @@ class EventLog:
                 if "too many inflight" in str(error.get("description", "")).lower() and attempt < 5:
                     await asyncio.sleep(0.05 * 2**attempt)
                     continue
-                if error.get("err_code") == WRONG_LAST_SEQUENCE:
+                if error.get("err_code") in (WRONG_LAST_SEQUENCE, WRONG_LAST_SEQUENCE_IN_BATCH):
                     return await self._resolve_wrong_batch(sealed)
                 raise LogError(f"atomic batch rejected: {error}")
             else:

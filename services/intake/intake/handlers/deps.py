@@ -10,6 +10,8 @@ from casereg.clock import Clock
 from casereg.crypto.keystore import KeyStore
 from casereg.log.store import EventLog, Head
 
+from intake.handlers.group_commit import GroupCommit
+
 
 @dataclass
 class IntakeDeps:
@@ -21,3 +23,4 @@ class IntakeDeps:
     counter_locks: defaultdict[str, asyncio.Lock] = field(default_factory=lambda: defaultdict(asyncio.Lock))
     #: Each counter's head and number after this process's last append to it (saves a read per submission).
     counter_heads: dict[str, tuple[Head, int]] = field(default_factory=dict)
+    numbering: GroupCommit = field(default_factory=GroupCommit)

@@ -3,8 +3,10 @@
 from __future__ import annotations
 
 import asyncio
-from dataclasses import dataclass
+from collections.abc import Sequence
+from dataclasses import dataclass, replace
 from datetime import UTC, date, datetime, time
+from functools import partial
 from zoneinfo import ZoneInfo
 
 from casereg.crypto.fields import encrypt_text
@@ -15,7 +17,7 @@ from casereg.log.store import Head
 
 from intake.commands import Caller, SubmitPetition
 from intake.domain.case import NEW, evolve
-from intake.domain.events import PetitionReceived, SubjectMatter
+from intake.domain.events import PetitionReceived, ReceiptNumberIssued, SubjectMatter
 from intake.domain.model import CaseStatus
 from intake.domain.submission import CounterState, case_id_for, counter_id, decide_submission
 from intake.handlers.deps import IntakeDeps
@@ -83,6 +85,24 @@ async def submit(deps: IntakeDeps, caller: Caller, cmd: SubmitPetition) -> Submi
     scope = f"{caller.agency}/submit"
     # Outside the counter lock: a retry finds its case without queueing behind the agency's new submissions.
     case = await deps.log.load(ref, evolve, NEW)
+    if not case.state.exists:
+        ticket = Ticket(
+            case_id=case_id,
+            agency=caller.agency,
+            year=cmd.received_on.year,
+            request_hash=cmd.request_hash,
+            petition=petition,
+            receipt_id=command_event_id(scope, cmd.idempotency_key, ReceiptNumberIssued.event_type),
+            received_id=command_event_id(scope, cmd.idempotency_key, PetitionReceived.event_type),
+            occurred=occurred,
+            actor=actor,
+        )
+        grouped: SubmitResult | None = await deps.numbering.enqueue(
+            counter_ref.id, ticket, partial(_write_group, deps, counter_ref)
+        )
+        if grouped is not None:
+            return grouped
+    # One by one: a replay, a twin made the case meanwhile, or another process took the numbers.
     async with deps.counter_locks[counter_ref.id]:
         for attempt in range(MAX_ATTEMPTS):
             if attempt > 0:
@@ -129,6 +149,89 @@ async def submit(deps: IntakeDeps, caller: Caller, cmd: SubmitPetition) -> Submi
                 case_id, int(written.payload["receipt_no"]), CaseStatus.RECEIVED, created, results[1].stream_seq
             )
     raise ConcurrencyConflict(ref.subject(deps.log.province), 0, None)
+
+
+@dataclass(frozen=True)
+class Ticket:
+    """A new petition waiting for its receipt number in its agency's next group."""
+
+    case_id: str
+    agency: str
+    year: int
+    request_hash: str
+    petition: PetitionReceived
+    receipt_id: str
+    received_id: str
+    occurred: datetime
+    actor: Actor
+
+
+async def _write_group(
+    deps: IntakeDeps, counter_ref: AggregateRef, tickets: list[Ticket]
+) -> list[SubmitResult | None] | None:
+    """Number a group of new petitions and write them with one counter commit in one atomic batch.
+
+    Group commit: while one batch is being written, the agency's next petitions gather, so the counter's
+    serialisation costs one round trip per group, not per petition. ``None`` (nothing written) when the batch
+    conflicts; the callers then go one by one.
+    """
+    unique = list({t.case_id: t for t in reversed(tickets)}.values())[::-1]  # twins of one request: once
+    async with deps.counter_locks[counter_ref.id]:
+        counter_head, counter = await _counter(deps, counter_ref, refresh=False)
+        receipts: list[NewEvent] = []
+        writes: list[tuple[AggregateRef, Sequence[NewEvent], Head]] = []
+        for ticket in unique:
+            decision = decide_submission(
+                NEW,
+                counter,
+                case_id=ticket.case_id,
+                agency=ticket.agency,
+                year=ticket.year,
+                request_hash=ticket.request_hash,
+                petition=ticket.petition,
+            )
+            assert decision.petition is not None and decision.receipt is not None
+            counter = CounterState(decision.receipt.number)
+            receipts.append(
+                NewEvent.of(
+                    decision.receipt, event_id=ticket.receipt_id, occurred_at=ticket.occurred, actor=ticket.actor
+                )
+            )
+            received = NewEvent.of(
+                decision.petition,
+                event_id=ticket.received_id,
+                occurred_at=ticket.occurred,
+                actor=ticket.actor,
+                causation_id=ticket.receipt_id,
+            )
+            writes.append((AggregateRef.case(ticket.case_id), [received], Head.genesis(ticket.case_id)))
+        try:
+            results = await deps.log.append_atomic([(counter_ref, receipts, counter_head), *writes])
+        except ConcurrencyConflict:
+            deps.counter_heads.pop(counter_ref.id, None)
+            return None
+        deps.counter_heads[counter_ref.id] = (results[0].head, int(results[0].events[-1].payload["number"]))
+    written = {
+        ticket.case_id: SubmitResult(
+            ticket.case_id,
+            int(result.events[0].payload["receipt_no"]),
+            CaseStatus.RECEIVED,
+            not result.already_written,
+            result.stream_seq,
+        )
+        for ticket, result in zip(unique, results[1:], strict=True)
+    }
+    by_case = {t.case_id: t for t in unique}
+    out: list[SubmitResult | None] = []
+    for ticket in tickets:
+        result = written[ticket.case_id]
+        if ticket is by_case[ticket.case_id]:
+            out.append(result)
+        elif ticket.request_hash == by_case[ticket.case_id].request_hash:
+            out.append(replace(result, created=False))  # a twin of the same request: the same case
+        else:
+            out.append(None)  # same key, another request: decided one by one (a mismatch)
+    return out
 
 
 async def _counter(deps: IntakeDeps, ref: AggregateRef, *, refresh: bool) -> tuple[Head, CounterState]:
