@@ -78,7 +78,9 @@ def test_proposal_then_confirmed_forward(system: System) -> None:
         until(visible_to_ward, 15, "the ward sees the case")
         assert http.get(f"/v1/cases/{case_id}", headers=headers(reception)).status_code == 200
         history = http.get(f"/v1/cases/{case_id}/history", headers=headers(ward)).json()
-        assert [e["type"] for e in history["events"]] == [
+        types = [e["type"] for e in history["events"]]
+        assert "DeadlineSet" in types  # escalation's clocks (issue 8) interleave; the rest is in order
+        assert [t for t in types if not t.startswith("Deadline")] == [
             "PetitionReceived",
             "PetitionClassified",
             "OutcomeProposed",

@@ -23,3 +23,8 @@ class EscalationSettings(ServiceSettings):
         description="Unit codes in remote, hard-to-reach areas (vùng sâu, vùng xa): longer periods (LKN Arts. "
         "28, 33, 37). No official list is known (UNCONFIRMED): the province configures it.",
     )
+    warning_leads: tuple[int, ...] = Field(
+        default=(5, 1),
+        description="DeadlineApproaching when this many working days (or fewer) are left to the last day (JSON list)",
+    )
+    timer_interval_seconds: float = Field(default=60.0, gt=0, description="How often the timer loop scans")

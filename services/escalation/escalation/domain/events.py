@@ -84,4 +84,39 @@ class DeadlineStopped(_ClockEvent):
     cause: str
 
 
+class DeadlineApproaching(_ClockEvent):
+    """A running duty's last day is ``working_days_left`` working days away (the configured warning leads)."""
+
+    event_type: ClassVar[str] = "DeadlineApproaching"
+
+    due: date
+    lead: int = Field(ge=0, description="The warning lead (working days before the last day) that fired")
+    working_days_left: int = Field(ge=0, description="Working days after today up to and including the last day")
+    agency: str | None = Field(description="The agency owing the duty, as the due-date table knew it")
+
+
+class DeadlineMissed(_ClockEvent):
+    """The period ended (end of the last day, Asia/Ho_Chi_Minh) with the duty not done."""
+
+    event_type: ClassVar[str] = "DeadlineMissed"
+
+    due: date
+    agency: str | None
+
+
+class CaseEscalated(DomainEvent):
+    """The case was reported to the authority supervising the agency that missed a deadline."""
+
+    event_type: ClassVar[str] = "CaseEscalated"
+
+    to_agency: str | None = Field(description="The supervising authority (None: the agency is at the top)")
+    from_agency: str | None
+    clock: str
+    due: date
+    reason: str
+    article: str
+
+
 ESCALATION_EVENTS: tuple[type[DomainEvent], ...] = (DeadlineSet, DeadlineMoved, DeadlinePaused, DeadlineStopped)
+#: What the timer loop appends (not part of a clock's state: folding them changes no clock).
+TIMER_EVENTS: tuple[type[DomainEvent], ...] = (DeadlineApproaching, DeadlineMissed, CaseEscalated)

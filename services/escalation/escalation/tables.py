@@ -1,0 +1,124 @@
+"""Escalation's read models, rebuildable from the log: the cases it follows and the due-date table.
+
+``apply`` folds one commit inside the runner's transaction, only through ``ctx.table(...)`` (so a rebuild can
+point it at shadow tables). The due-date table holds one row per (case, clock): its state (running, paused,
+stopped), its due date, who owes it, and what the timer loop already did for that due date (the smallest warning
+lead sent, missed). A new due date clears both: warnings and misses are about one due date.
+"""
+
+from __future__ import annotations
+
+from datetime import date
+from typing import Any
+
+import sqlalchemy as sa
+from casereg.log.commit import StoredCommit
+from casereg.log.envelope import Envelope
+from casereg.projections.projection import ApplyContext
+
+REBUILDABLE = {"kind": "rebuildable"}
+RUNNING, PAUSED, STOPPED = "running", "paused", "stopped"
+
+metadata = sa.MetaData()
+
+cases = sa.Table(
+    "escalation_cases",
+    metadata,
+    sa.Column("case_id", sa.String(128), primary_key=True),
+    sa.Column("kind", sa.String(40), nullable=False),
+    sa.Column("unit_code", sa.String(20), nullable=False),
+    sa.Column("agency", sa.String(200), nullable=False),
+    sa.Column("received_on", sa.Date, nullable=False),
+    info=REBUILDABLE,
+)
+
+deadlines = sa.Table(
+    "deadlines",
+    metadata,
+    sa.Column("case_id", sa.String(128), primary_key=True),
+    sa.Column("clock", sa.String(100), primary_key=True),
+    sa.Column("state", sa.String(20), nullable=False),
+    sa.Column("due", sa.Date, nullable=True),
+    sa.Column("owed_by", sa.String(20), nullable=False),
+    sa.Column("rule_id", sa.String(200), nullable=False),
+    sa.Column("rule_version", sa.Integer, nullable=False),
+    sa.Column("article", sa.String(500), nullable=False),
+    sa.Column("warned_lead", sa.Integer, nullable=True),
+    sa.Column("missed", sa.Boolean, nullable=False),
+    sa.Index("ix_deadlines_due", "state", "due"),
+    info=REBUILDABLE,
+)
+
+TABLES = (cases, deadlines)
+
+
+def _day(value: Any) -> date | None:
+    return date.fromisoformat(value) if isinstance(value, str) else None
+
+
+def _case(ctx: ApplyContext, e: Envelope) -> None:
+    table, p = ctx.table(cases.name), e.payload
+    if e.type == "PetitionReceived":
+        ctx.conn.execute(table.delete().where(table.c.case_id == e.case_id))
+        ctx.conn.execute(
+            table.insert().values(
+                case_id=e.case_id,
+                kind=str(p["declared_kind"]),
+                unit_code=str(p["unit_code"]),
+                agency=str(p["received_by"]),
+                received_on=_day(p["received_on"]),
+            )
+        )
+        return
+    agency = p.get("to_agency") if e.type == "PetitionForwarded" else p.get("handling_agency")
+    if e.type in ("PetitionForwarded", "CaseAccepted") and agency:
+        ctx.conn.execute(table.update().where(table.c.case_id == e.case_id).values(agency=str(agency)))
+
+
+def _deadline(ctx: ApplyContext, e: Envelope) -> None:
+    table, p = ctx.table(deadlines.name), e.payload
+    row = (table.c.case_id == e.case_id) & (table.c.clock == p["clock"])
+    if e.type == "DeadlineSet":
+        ctx.conn.execute(table.delete().where(row))
+        ctx.conn.execute(
+            table.insert().values(
+                case_id=e.case_id,
+                clock=p["clock"],
+                state=RUNNING,
+                due=_day(p["due"]),
+                owed_by=p["owed_by"],
+                rule_id=p["rule_id"],
+                rule_version=int(p["rule_version"]),
+                article=p["article"],
+                warned_lead=None,
+                missed=False,
+            )
+        )
+    elif e.type == "DeadlineMoved":
+        due = _day(p["due"])
+        fresh = {"warned_lead": None, "missed": False} if due != _day(p.get("previous_due")) else {}
+        ctx.conn.execute(table.update().where(row).values(state=RUNNING if due else PAUSED, due=due, **fresh))
+    elif e.type == "DeadlinePaused":
+        ctx.conn.execute(table.update().where(row).values(state=PAUSED, due=None))
+    elif e.type == "DeadlineStopped":
+        ctx.conn.execute(table.update().where(row).values(state=STOPPED))
+    elif e.type == "DeadlineApproaching":
+        lead, same_due = int(p["lead"]), row & (table.c.due == _day(p["due"]))
+        fewer = (table.c.warned_lead.is_(None)) | (table.c.warned_lead > lead)
+        ctx.conn.execute(table.update().where(same_due & fewer).values(warned_lead=lead))
+    elif e.type == "DeadlineMissed":
+        ctx.conn.execute(table.update().where(row & (table.c.due == _day(p["due"]))).values(missed=True))
+
+
+CASE_TYPES = frozenset({"PetitionReceived", "PetitionForwarded", "CaseAccepted"})
+DEADLINE_TYPES = frozenset(
+    {"DeadlineSet", "DeadlineMoved", "DeadlinePaused", "DeadlineStopped", "DeadlineApproaching", "DeadlineMissed"}
+)
+
+
+def apply(ctx: ApplyContext, commit: StoredCommit) -> None:
+    for envelope in commit.events:
+        if envelope.type in CASE_TYPES:
+            _case(ctx, envelope)
+        elif envelope.type in DEADLINE_TYPES:
+            _deadline(ctx, envelope)
