@@ -330,13 +330,11 @@ async def project_run(ctx: RunContext, server: BenchServer, size: Size) -> dict[
         )
     messages, sizes = await stored_petitions(server, deployment.settings)
     if summary["successes_total"] and messages < summary["successes_total"]:
-        raise AssertionError(
-            f"{summary['successes_total']} petitions answered 201/202, only {messages} cases stored"
-        )
+        raise AssertionError(f"{summary['successes_total']} petitions answered 201/202, only {messages} cases stored")
     completed = max(summary["requests_total"], 1)
     return {
         **summary,
-        "stream_messages": messages,
+        "stream_messages": messages,  # case messages: one per petition
         "commit_bytes": sizes,
         "intake_ready_s": round(intake.ready_s or 0.0, 2),
         "intake_exit_code": exit_code,

@@ -139,7 +139,7 @@ def test_smoke_run_prints_the_table_and_writes_the_results(tmp_path: Path) -> No
     assert throughput["project"] > 0 and throughput["raw"] > 0
     project = throughput["details"]["project"]
     assert project["errors"] == {} and project["successes_total"] == project["requests_total"] > 0
-    assert project["stream_messages"] >= 2 * project["successes_total"]  # every answer is durable in the log
+    assert project["stream_messages"] >= project["successes_total"]  # every answered petition is a case in the log
     assert project["intake_exit_code"] == 0  # the service process stopped cleanly on SIGTERM
     for row in (p50, p99):
         assert row["unit"] == "ms" and row["project"] > 0 and row["raw"] > 0 and not row["higher_is_better"]
