@@ -1,4 +1,5 @@
-"""The escalation service process: keeps each case's legal clocks on the log, warns, marks missed, escalates."""
+"""The escalation service process: keeps each case's legal clocks on the log, warns, marks missed, escalates,
+and answers the inspectorate's frequency requests."""
 
 from __future__ import annotations
 
@@ -16,6 +17,7 @@ from casereg.projections.service_hooks import ProjectionWorkers
 
 from escalation.projections import policy, registry
 from escalation.settings import EscalationSettings
+from escalation.stats import serve
 from escalation.timers import TimerLoop
 
 log = logging.getLogger(__name__)
@@ -23,7 +25,7 @@ log = logging.getLogger(__name__)
 
 @dataclass
 class Timers:
-    """``on_start``/``on_stop`` hooks running the timer loop on the service's clock."""
+    """``on_start``/``on_stop`` hooks: the timer loop on the service's clock, and the frequency requests."""
 
     clock: Clock = field(default_factory=SystemClock)
     stop: asyncio.Event = field(default_factory=asyncio.Event)
@@ -33,9 +35,11 @@ class Timers:
         own = ctx.settings
         assert isinstance(own, EscalationSettings)
         event_log = EventLog(nc=ctx.nc, province=own.province, clock=self.clock, registry=registry(), stream=own.stream)
+        engine = create_engine(own.resolved_database_url(), reads=True)
+        await serve(ctx.nc, own.province, engine)
         loop = TimerLoop(
             log=event_log,
-            engine=create_engine(own.resolved_database_url(), reads=True),
+            engine=engine,
             clock=self.clock,
             policy=policy(own),
             directory=load_directory(DirectorySettings().files()),

@@ -1,9 +1,13 @@
-"""Escalation's read models, rebuildable from the log: the cases it follows and the due-date table.
+"""Escalation's read models, rebuildable from the log: the cases it follows, the due-date table, the frequency.
 
 ``apply`` folds one commit inside the runner's transaction, only through ``ctx.table(...)`` (so a rebuild can
 point it at shadow tables). The due-date table holds one row per (case, clock): its state (running, paused,
 stopped), its due date, who owes it, and what the timer loop already did for that due date (the smallest warning
 lead sent, missed). A new due date clears both: warnings and misses are about one due date.
+
+The frequency table counts petitions per commune/ward (the petition's ``unit_code``) x declared kind x month:
+received (month of ``received_on``), accepted (``accepted_on``), settled (each decision, ``decided_on``) and
+overdue (each missed duty, month of its last day).
 """
 
 from __future__ import annotations
@@ -49,7 +53,21 @@ deadlines = sa.Table(
     info=REBUILDABLE,
 )
 
-TABLES = (cases, deadlines)
+frequency = sa.Table(
+    "frequency",
+    metadata,
+    sa.Column("unit_code", sa.String(20), primary_key=True),
+    sa.Column("kind", sa.String(40), primary_key=True),
+    sa.Column("month", sa.String(7), primary_key=True),
+    sa.Column("received", sa.Integer, nullable=False),
+    sa.Column("accepted", sa.Integer, nullable=False),
+    sa.Column("settled", sa.Integer, nullable=False),
+    sa.Column("overdue", sa.Integer, nullable=False),
+    info=REBUILDABLE,
+)
+COUNTS = ("received", "accepted", "settled", "overdue")
+
+TABLES = (cases, deadlines, frequency)
 
 
 def _day(value: Any) -> date | None:
@@ -110,6 +128,30 @@ def _deadline(ctx: ApplyContext, e: Envelope) -> None:
         ctx.conn.execute(table.update().where(row & (table.c.due == _day(p["due"]))).values(missed=True))
 
 
+#: What each count counts, and the payload field holding the day that picks its month.
+COUNTED = {
+    "PetitionReceived": ("received", "received_on"),
+    "CaseAccepted": ("accepted", "accepted_on"),
+    "DecisionIssued": ("settled", "decided_on"),
+    "DeadlineMissed": ("overdue", "due"),
+}
+
+
+def _count(ctx: ApplyContext, e: Envelope) -> None:
+    """Add one to the case's (unit, kind, month) row; the unit and kind are the petition's."""
+    column, day_field = COUNTED[e.type]
+    day = _day(e.payload.get(day_field)) or e.occurred_at.date()
+    c, f = ctx.table(cases.name), ctx.table(frequency.name)
+    case = ctx.conn.execute(sa.select(c.c.unit_code, c.c.kind).where(c.c.case_id == e.case_id)).first()
+    if case is None:
+        return  # not a petition (no PetitionReceived before it)
+    key = {"unit_code": case.unit_code, "kind": case.kind, "month": f"{day.year:04d}-{day.month:02d}"}
+    where = (f.c.unit_code == key["unit_code"]) & (f.c.kind == key["kind"]) & (f.c.month == key["month"])
+    updated = ctx.conn.execute(f.update().where(where).values({column: f.c[column] + 1}))
+    if updated.rowcount == 0:
+        ctx.conn.execute(f.insert().values(**key, **{n: int(n == column) for n in COUNTS}))
+
+
 CASE_TYPES = frozenset({"PetitionReceived", "PetitionForwarded", "CaseAccepted"})
 DEADLINE_TYPES = frozenset(
     {"DeadlineSet", "DeadlineMoved", "DeadlinePaused", "DeadlineStopped", "DeadlineApproaching", "DeadlineMissed"}
@@ -122,3 +164,5 @@ def apply(ctx: ApplyContext, commit: StoredCommit) -> None:
             _case(ctx, envelope)
         elif envelope.type in DEADLINE_TYPES:
             _deadline(ctx, envelope)
+        if envelope.type in COUNTED:
+            _count(ctx, envelope)
