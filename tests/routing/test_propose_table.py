@@ -466,6 +466,14 @@ ROWS: dict[str, Row] = {
             earlier=(EarlierCase(case_id="case-d", status=EarlierStatus.SETTLED, round=1, similarity=99),),
         ),
     ),
+    # Circular 05/2021 Art. 6(2)(b), Art. 14(1): a repeat duplicates an open or settled case; one that ended
+    # unsettled (here withdrawn, LKN Art. 10) leaves nothing to duplicate: handled normally, no flag.
+    "c1 same content as a withdrawn case": Row(
+        petition(),
+        HANDLE,
+        "handle.complaint",
+        facts=RoutingFacts(earlier=(EarlierCase(case_id="case-f", status=EarlierStatus.CLOSED, similarity=98),)),
+    ),
     # Below the similarity threshold (85): a different matter, handled normally.
     "c1 earlier case, different content": Row(
         petition(),

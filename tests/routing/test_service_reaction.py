@@ -8,20 +8,25 @@ import sqlalchemy as sa
 from casereg.db import PLATFORM_MIGRATIONS, create_engine, migrate
 from casereg.directory.load import DirectoryFiles
 from casereg.directory.load import load as load_directory
+from casereg.log.commit import StoredCommit
 from casereg.log.envelope import AggregateRef
 from casereg.log.events import EventRegistry
 from casereg.projections.positions import read_position, write_position
-from casereg.projections.projection import Projection
+from casereg.projections.projection import ApplyContext, Projection
 from casereg.projections.runner import ProjectionRunner, RunnerOptions
 from intake.domain.events import INTAKE_EVENTS
 from intake.handlers.submit import submit
-from routing.projections import NAME, _nothing
+from routing.projections import NAME
 from routing.reactions import ProposeOnReceipt
 from routing.rules.load import load_tables
 
 from tests.intake.conftest import IntakeEnv, caller, petition
 from tests.intake.conftest import intake_env as intake_env
 from tests.projections.conftest import running, wait_for
+
+
+def _nothing(ctx: ApplyContext, commit: StoredCommit) -> None:
+    """No index: this test is about the proposal alone."""
 
 
 async def proposals(env: IntakeEnv, case_id: str) -> list[str]:

@@ -17,3 +17,10 @@ class RoutingSettings(ServiceSettings):
         default=None,
         description="Folder holding handling.toml and competence.toml; default: the tables shipped with routing.",
     )
+    auto_confirm_agencies: list[str] = Field(
+        default=[],
+        description=(
+            "Directory ids of the agencies whose proposals routing confirms itself (forward, guide, return, archive,"
+            " transfer), as a JSON list; empty: an officer confirms every proposal."
+        ),
+    )

@@ -18,6 +18,7 @@ from routing.domain.checks import CLASSIFICATION_CHECKS, HANDLING_CHECKS, Situat
 from routing.domain.competence import Competence, find_competent
 from routing.domain.events import FlagRaised, OutcomeProposed, PetitionClassified, RuleCited
 from routing.domain.model import (
+    EarlierStatus,
     FactValue,
     Flag,
     FlagKind,
@@ -176,11 +177,14 @@ def _over_level(petition: PetitionReceived, directory: Directory, competence: Co
 def _repeats(
     petition: PetitionReceived, facts: RoutingFacts, table: HandlingTable
 ) -> tuple[list[Flag], Trial, tuple[str, ...]]:
-    """Earlier cases of the same submitter with similar content; a second round's own first round is no repeat."""
+    """Earlier cases of the same submitter with similar content, open or settled (not one that ended unsettled:
+    returned, archived, refused, withdrawn); a second round's own first round is no repeat."""
     similar = [
         e
         for e in facts.earlier
-        if e.similarity >= table.repeat_similarity and not (petition.round == 2 and e.round == 1)
+        if e.similarity >= table.repeat_similarity
+        and e.status is not EarlierStatus.CLOSED
+        and not (petition.round == 2 and e.round == 1)
     ]
     used: dict[str, FactValue] = {
         "earlier_cases": len(facts.earlier),
