@@ -29,6 +29,9 @@ DESTRUCTIVE_JS_API = (
     "$JS.API.STREAM.SNAPSHOT.>",
 )
 
+#: Other services' request subjects a service may call (intake relays the inspectorate's statistics).
+SERVICE_CALLS: dict[str, tuple[str, ...]] = {"intake": ("escalation",)}
+
 #: Aggregate kinds each service may append to (``reg.<province>.<kind>.>``).
 SERVICE_AGGREGATES: dict[str, tuple[str, ...]] = {
     "intake": ("case", "session", "counter", "access"),
@@ -49,6 +52,7 @@ def health_subject(province: str, service: str) -> str:
 
 def _service_permissions(province: str, service: str) -> dict[str, object]:
     own = [f"reg.{province}.{kind}.>" for kind in SERVICE_AGGREGATES[service]]
+    own += [f"{api_subject(province, callee)}.>" for callee in SERVICE_CALLS.get(service, ())]
     return {
         "publish": {
             "allow": [*own, "$JS.API.>", "$JS.ACK.>", "$JS.FC.>", "_INBOX.>", f"casereg.{province}.health.>"],

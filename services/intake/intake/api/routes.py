@@ -3,10 +3,12 @@
 from __future__ import annotations
 
 import asyncio
+import json
 import time
 from datetime import date, datetime
 from typing import Annotated, Any
 
+import nats.errors
 import sqlalchemy as sa
 from casereg.crypto.person import PersonIdentity
 from casereg.directory.model import Level
@@ -408,3 +410,38 @@ async def read_feed(
         return FeedOut(items=items, next=items[-1].cursor if items else after)
 
     return await asyncio.to_thread(run)
+
+
+@router.get(
+    "/stats/frequency",
+    responses={
+        **problem_responses(401, 404, 422),
+        503: {
+            "description": "The escalation service, which keeps the statistics, does not answer.",
+            "content": {"application/problem+json": {"schema": {"$ref": "#/components/schemas/Problem"}}},
+        },
+    },
+    summary="Petitions per commune/ward, kind and month (inspectorate)",
+)
+async def frequency_stats(
+    who: CurrentCaller,
+    api: State,
+    from_month: Annotated[str | None, Query(alias="from", pattern=r"^\d{4}-(0[1-9]|1[0-2])$")] = None,
+    to_month: Annotated[str | None, Query(alias="to", pattern=r"^\d{4}-(0[1-9]|1[0-2])$")] = None,
+    unit: Annotated[str | None, Query(max_length=10, pattern=r"^[0-9]+$")] = None,
+    kind: PetitionKind | None = None,
+) -> JSONResponse:
+    """Received, accepted, settled and overdue counts per commune/ward × kind × month, kept by the escalation
+    service and relayed here for inspectors (other roles: 404). 503 while escalation does not answer."""
+    caller = _caller(who)
+    if caller.role != "inspector":
+        raise ProblemError(404, "Not Found", "the frequency statistics are for the inspectorate")
+    query = {k: v for k, v in {"from": from_month, "to": to_month, "unit_code": unit, "kind": kind}.items() if v}
+    subject = f"reg.{api.deps.log.province}.api.escalation.stats.frequency"
+    try:
+        msg = await api.deps.log.nc.request(subject, json.dumps(query).encode(), timeout=5)
+    except (nats.errors.TimeoutError, nats.errors.NoRespondersError):
+        raise ProblemError(503, "Service Unavailable", "the escalation service does not answer") from None
+    reply = json.loads(msg.data)
+    media = "application/problem+json" if reply.get("status", 200) >= 400 else "application/json"
+    return JSONResponse(reply.get("body"), status_code=int(reply.get("status", 200)), media_type=media)
