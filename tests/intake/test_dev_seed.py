@@ -218,12 +218,15 @@ async def test_seed_50_leaves_no_name_or_id_number_in_clear(
     counters = {counter_id(c.received_by, c.received_on.year) for c in cases}  # one receipt counter per agency-year
     assert f"ok: {50 + len(counters)} aggregates, 100 events" in checked.stdout
 
-    # Seeding the same cases again is recognised and stores nothing new.
+    # Seeding the same cases again is recognised and stores nothing new. (Receipt numbers of one agency written
+    # together share a counter commit, so there are 50 case messages and up to 50 counter messages.)
+    before = (await log.js.stream_info(intake_env.settings.stream)).state.messages
+    assert 50 + len(counters) <= before <= 100
     again = await run_casereg(cli_env, "dev", "seed", "50", "--seed", "7")
     assert again.returncode == 0, again.stderr
     assert "0 new, 50 already there" in again.stdout
     info = await log.js.stream_info(intake_env.settings.stream)
-    assert info.state.messages == 100
+    assert info.state.messages == before
 
 
 async def test_seed_refuses_a_missing_stream_cleanly(cli_env: CliEnv) -> None:
