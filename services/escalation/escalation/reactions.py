@@ -20,11 +20,11 @@ from casereg.log.events import DomainEvent, NewEvent
 from casereg.log.store import Aggregate, EventLog
 
 from escalation.domain.clocks import NEW, CaseClocks, Policy, react
-from escalation.domain.events import ESCALATION_EVENTS, TIMER_EVENTS
+from escalation.domain.events import ESCALATION_EVENTS, TIMER_EVENTS, WATCH_EVENTS
 
 log = logging.getLogger(__name__)
 ACTOR = Actor(service="escalation")
-OWN_TYPES = frozenset(e.event_type for e in (*ESCALATION_EVENTS, *TIMER_EVENTS))
+OWN_TYPES = frozenset(e.event_type for e in (*ESCALATION_EVENTS, *TIMER_EVENTS, *WATCH_EVENTS))
 
 
 @dataclass(frozen=True)

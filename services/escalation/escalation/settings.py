@@ -28,3 +28,8 @@ class EscalationSettings(ServiceSettings):
         description="DeadlineApproaching when this many working days (or fewer) are left to the last day (JSON list)",
     )
     timer_interval_seconds: float = Field(default=60.0, gt=0, description="How often the timer loop scans")
+    prolonged_after: int = Field(
+        default=3,
+        ge=1,
+        description="A settled case is flagged prolonged when this many later cases are proposed as its repeats",
+    )

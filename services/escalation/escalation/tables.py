@@ -8,6 +8,9 @@ lead sent, missed). A new due date clears both: warnings and misses are about on
 The frequency table counts petitions per commune/ward (the petition's ``unit_code``) x declared kind x month:
 received (month of ``received_on``), accepted (``accepted_on``), settled (each decision, ``decided_on``) and
 overdue (each missed duty, month of its last day).
+
+The watch tables (``watch_settled``, ``watch_repeats``) hold each settled case and the later cases routing proposed
+as its repeats after the settlement: the counts behind the ``prolonged`` flag (``escalation/watch.py``).
 """
 
 from __future__ import annotations
@@ -67,7 +70,26 @@ frequency = sa.Table(
 )
 COUNTS = ("received", "accepted", "settled", "overdue")
 
-TABLES = (cases, deadlines, frequency)
+#: Settled cases (the stream sequence of the commit holding their first DecisionIssued), for the prolonged flag.
+watch_settled = sa.Table(
+    "watch_settled",
+    metadata,
+    sa.Column("case_id", sa.String(128), primary_key=True),
+    sa.Column("stream_seq", sa.BigInteger, nullable=False),
+    info=REBUILDABLE,
+)
+
+#: original case -> the later cases routing proposed as its repeats after it was settled (count: rows per original).
+watch_repeats = sa.Table(
+    "watch_repeats",
+    metadata,
+    sa.Column("original_case_id", sa.String(128), primary_key=True),
+    sa.Column("repeat_case_id", sa.String(128), primary_key=True),
+    sa.Column("stream_seq", sa.BigInteger, nullable=False),
+    info=REBUILDABLE,
+)
+
+TABLES = (cases, deadlines, frequency, watch_settled, watch_repeats)
 
 
 def _day(value: Any) -> date | None:
@@ -158,8 +180,36 @@ DEADLINE_TYPES = frozenset(
 )
 
 
+def _watch(ctx: ApplyContext, e: Envelope, seq: int) -> None:
+    """Settlements, and repeats of a case settled before them (in stream order); a redelivery adds nothing."""
+    settled, repeats = ctx.table(watch_settled.name), ctx.table(watch_repeats.name)
+    if e.type == "DecisionIssued":
+        known = ctx.conn.execute(sa.select(settled.c.case_id).where(settled.c.case_id == e.case_id)).first()
+        if known is None:
+            ctx.conn.execute(settled.insert().values(case_id=e.case_id, stream_seq=seq))
+        return
+    for original in repeat_of(e):
+        row = ctx.conn.execute(sa.select(settled.c.stream_seq).where(settled.c.case_id == original)).first()
+        if row is None or row.stream_seq >= seq or original == e.case_id:
+            continue  # not settled (yet): a repeat of an open case is no re-submission
+        pair = (repeats.c.original_case_id == original) & (repeats.c.repeat_case_id == e.case_id)
+        if ctx.conn.execute(sa.select(repeats.c.stream_seq).where(pair)).first() is None:
+            ctx.conn.execute(
+                repeats.insert().values(original_case_id=original, repeat_case_id=e.case_id, stream_seq=seq)
+            )
+
+
+def repeat_of(e: Envelope) -> tuple[str, ...]:
+    """The earlier cases routing's ``OutcomeProposed`` names as repeated by this one (read as a payload)."""
+    if e.type != "OutcomeProposed":
+        return ()
+    return tuple(str(c) for c in e.payload.get("repeat_of") or ())
+
+
 def apply(ctx: ApplyContext, commit: StoredCommit) -> None:
     for envelope in commit.events:
+        if envelope.type in ("DecisionIssued", "OutcomeProposed"):
+            _watch(ctx, envelope, commit.stream_seq)
         if envelope.type in CASE_TYPES:
             _case(ctx, envelope)
         elif envelope.type in DEADLINE_TYPES:

@@ -120,3 +120,30 @@ class CaseEscalated(DomainEvent):
 ESCALATION_EVENTS: tuple[type[DomainEvent], ...] = (DeadlineSet, DeadlineMoved, DeadlinePaused, DeadlineStopped)
 #: What the timer loop appends (not part of a clock's state: folding them changes no clock).
 TIMER_EVENTS: tuple[type[DomainEvent], ...] = (DeadlineApproaching, DeadlineMissed, CaseEscalated)
+
+
+class WatchFlag(StrEnum):
+    """What the inspectorate's watch list shows (DOMAIN §5): routing's flags, and escalation's own ``prolonged``."""
+
+    CROWDED = "crowded"
+    OVER_LEVEL = "over_level"
+    REPEAT = "repeat"
+    PROLONGED = "prolonged"
+
+
+class CaseFlagged(DomainEvent):
+    """A case put on the watch list. Routing's crowded / over-level / repeat flags are recorded from its
+    ``OutcomeProposed`` (one per kind); ``prolonged`` is escalation's: a settled case re-submitted N times."""
+
+    event_type: ClassVar[str] = "CaseFlagged"
+
+    flag: WatchFlag
+    reason: str
+    rule_id: str | None = Field(default=None, description="The rule that raised it, where there is one")
+    article: str | None = Field(default=None, description="The article behind it, where there is one")
+    related_cases: tuple[str, ...] = Field(default=(), description="Cases it links: the earlier or the repeats")
+    count: int | None = Field(default=None, ge=1, description="prolonged: the repeats counted")
+
+
+#: Watch flags, appended by the watch reaction (not part of a clock's state).
+WATCH_EVENTS: tuple[type[DomainEvent], ...] = (CaseFlagged,)
