@@ -9,6 +9,8 @@ from __future__ import annotations
 from collections.abc import Sequence
 
 import sqlalchemy as sa
+from sqlalchemy.dialects.postgresql import insert as pg_insert
+from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 
 from casereg.log.commit import StoredCommit
 from casereg.projections.projection import ApplyContext, ApplyMany, Projection
@@ -54,42 +56,39 @@ def apply_head(table_name: str) -> object:
 
 
 def apply_heads_many(table_name: str) -> ApplyMany:
-    """Bulk form: one SELECT for the known subjects, then one executemany UPDATE and one INSERT per run."""
+    """Bulk form: one multi-row upsert per run of commits (INSERT ... ON CONFLICT DO UPDATE, adding the counts).
+
+    PostgreSQL and SQLite both have the statement; executing UPDATEs row by row cost a round trip each.
+    """
 
     def apply_many(ctx: ApplyContext, commits: Sequence[StoredCommit]) -> None:
         table = ctx.table(table_name)
-        latest: dict[str, dict[str, object]] = {}
+        rows: dict[str, dict[str, object]] = {}
         added: dict[str, int] = {}
         for commit in commits:
             last = commit.last
-            latest[commit.subject] = {
+            added[commit.subject] = added.get(commit.subject, 0) + len(commit.events)
+            rows[commit.subject] = {
+                "subject": commit.subject,
                 "aggregate_id": last.case_id,
                 "stream_seq": commit.stream_seq,
                 "event_seq": last.seq,
                 "hash": last.hash,
                 "last_type": last.type,
                 "recorded_at": last.recorded_at,
+                "events": added[commit.subject],
             }
-            added[commit.subject] = added.get(commit.subject, 0) + len(commit.events)
-        subjects = list(latest)
-        known: dict[str, int] = {}
-        for start in range(0, len(subjects), 500):  # stay under SQLite's bound-parameter limit
-            chunk = subjects[start : start + 500]
-            rows = ctx.conn.execute(sa.select(table.c.subject, table.c.events).where(table.c.subject.in_(chunk)))
-            known.update({row.subject: row.events for row in rows})
-        updates = [
-            {"b_subject": s, **{f"b_{k}": v for k, v in latest[s].items()}, "b_events": known[s] + added[s]}
-            for s in subjects
-            if s in known
-        ]
-        inserts = [{"subject": s, **latest[s], "events": added[s]} for s in subjects if s not in known]
-        if updates:
-            # Bound names differ from the column names: SQLAlchemy reserves those for its own SET parameters.
-            columns: dict[str, object] = {c: sa.bindparam(f"b_{c}") for c in (*latest[subjects[0]], "events")}
-            statement = table.update().where(table.c.subject == sa.bindparam("b_subject")).values(columns)
-            ctx.conn.execute(statement, updates)
-        if inserts:
-            ctx.conn.execute(table.insert(), inserts)
+        insert = pg_insert if ctx.conn.dialect.name == "postgresql" else sqlite_insert
+        latest = ("aggregate_id", "stream_seq", "event_seq", "hash", "last_type", "recorded_at")
+        values = list(rows.values())
+        for start in range(0, len(values), 500):  # well under both databases' bound-parameter limits
+            statement = insert(table).values(values[start : start + 500])
+            excluded = statement.excluded
+            statement = statement.on_conflict_do_update(
+                index_elements=[table.c.subject],
+                set_={**{c: excluded[c] for c in latest}, "events": table.c.events + excluded.events},
+            )
+            ctx.conn.execute(statement)
 
     return apply_many
 
