@@ -13,6 +13,7 @@ from typing import Any, ClassVar
 
 from pydantic import BaseModel, ConfigDict
 
+from casereg.log.commit import StoredCommit
 from casereg.log.envelope import Actor, Envelope
 
 Upcaster = Callable[[dict[str, Any]], dict[str, Any]]
@@ -100,6 +101,10 @@ class EventRegistry:
                 raise LookupError(f"no upcaster for {envelope.type} v{version}")
             payload, version = step(payload), version + 1
         return envelope.model_copy(update={"payload": payload, "schema_version": version})
+
+    def upcast_commit(self, commit: StoredCommit) -> StoredCommit:
+        """The commit with every event as the current version reads it."""
+        return StoredCommit(commit.stream_seq, commit.subject, commit.time, tuple(map(self.upcast, commit.events)))
 
     def decode(self, envelope: Envelope) -> DomainEvent:
         model = self._models.get(envelope.type)

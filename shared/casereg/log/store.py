@@ -12,6 +12,7 @@ from __future__ import annotations
 import asyncio
 import json
 import logging
+import re
 import uuid
 from collections.abc import AsyncIterator, Awaitable, Callable, Sequence
 from dataclasses import dataclass, field
@@ -26,11 +27,12 @@ from opentelemetry import propagate, trace
 from opentelemetry.trace import SpanKind
 
 from casereg.clock import Clock
-from casereg.log.canonical import event_hash, genesis_hash, parse_time
+from casereg.log.canonical import event_hash, genesis_hash
 from casereg.log.commit import StoredCommit, encode_commit
 from casereg.log.envelope import AggregateRef, Envelope
 from casereg.log.errors import ConcurrencyConflict, LogError, RetriesExhausted
 from casereg.log.events import EventRegistry, NewEvent
+from casereg.log.raw import subject_messages
 
 log = logging.getLogger(__name__)
 _tracer = trace.get_tracer("casereg.log")
@@ -256,16 +258,8 @@ class EventLog:
 
     async def _commits(self, subject: str, after: int = 0) -> AsyncIterator[StoredCommit]:
         """Messages of one subject after a stream sequence, from the stream leader, without a consumer."""
-        seq = after + 1
-        while True:
-            try:
-                raw = await self.js.get_msg(self.stream, seq=seq, subject=subject, next=True)
-            except NotFoundError:
-                return
-            assert raw.seq is not None and raw.subject is not None
-            stamp = parse_time_or_none(raw.time)
-            yield StoredCommit.decode(raw.seq, raw.subject, stamp, raw.data or b"")
-            seq = raw.seq + 1
+        async for raw in subject_messages(self.js, self.stream, subject, after=after):
+            yield StoredCommit.decode(raw.stream_seq, raw.subject, parse_time_or_none(raw.time), raw.data)
 
     async def read(
         self, ref: AggregateRef, *, as_of: int | datetime | None = None, after: int = 0
@@ -291,9 +285,7 @@ class EventLog:
             return None
         assert raw.seq is not None and raw.subject is not None
         commit = StoredCommit.decode(raw.seq, raw.subject, parse_time_or_none(raw.time), raw.data or b"")
-        return StoredCommit(
-            commit.stream_seq, commit.subject, commit.time, tuple(map(self.registry.upcast, commit.events))
-        )
+        return self.registry.upcast_commit(commit)
 
     async def events(self, ref: AggregateRef, *, as_of: int | datetime | None = None) -> list[Envelope]:
         """Every event of an aggregate (upcast to current versions) up to ``as_of``."""
@@ -347,14 +339,21 @@ class EventLog:
 
 
 def parse_time_or_none(value: object) -> datetime | None:
-    """The server's timestamp of a message (a datetime, or RFC 3339 text with nanoseconds) to microseconds, UTC."""
+    """A server timestamp (a datetime, or RFC 3339 text with up to nanoseconds and Z or an offset) in UTC."""
     if isinstance(value, datetime):
         return value.astimezone(UTC) if value.tzinfo else value.replace(tzinfo=UTC)
     if not isinstance(value, str) or not value:
         return None
-    text = value.rstrip("Z")
-    whole, _, frac = text.partition(".")
-    return parse_time(f"{whole}.{(frac + '000000')[:6]}Z")
+    found = _RFC3339.match(value)
+    if found is None:
+        raise ValueError(f"not an RFC 3339 time: {value!r}")
+    whole, fraction, zone = found.groups()
+    micro = ((fraction or "")[1:] + "000000")[:6]
+    offset = "+00:00" if zone in (None, "", "Z", "z") else zone
+    return datetime.fromisoformat(f"{whole}.{micro}{offset}").astimezone(UTC)
+
+
+_RFC3339 = re.compile(r"^(\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d)(\.\d+)?(Z|z|[+-]\d\d:\d\d)?$")
 
 
 def _current_trace_id() -> str | None:

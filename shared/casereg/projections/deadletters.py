@@ -70,9 +70,7 @@ async def retry_dead_letter(
         letter.stream_seq, raw.subject or letter.subject, parse_time_or_none(raw.time), raw.data or b""
     )
     if registry is not None:
-        commit = StoredCommit(
-            commit.stream_seq, commit.subject, commit.time, tuple(registry.upcast(e) for e in commit.events)
-        )
+        commit = registry.upcast_commit(commit)
     if projection.react is not None:
         await projection.react(commit)
     with engine.begin() as conn:

@@ -51,7 +51,7 @@ def shadow_tables(projection: Projection, suffix: str) -> dict[str, sa.Table]:
 
 def _decode(msg: RawMessage, registry: EventRegistry) -> StoredCommit:
     commit = StoredCommit.decode(msg.stream_seq, msg.subject, None, msg.data)
-    return StoredCommit(commit.stream_seq, commit.subject, None, tuple(registry.upcast(e) for e in commit.events))
+    return registry.upcast_commit(commit)
 
 
 @dataclass

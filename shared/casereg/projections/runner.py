@@ -89,11 +89,8 @@ class RunnerOptions:
 
 def decode(msg: Msg, registry: EventRegistry) -> StoredCommit:
     meta = msg.metadata
-    stamp = parse_time_or_none(meta.timestamp.strftime("%Y-%m-%dT%H:%M:%S.%fZ") if meta.timestamp else None)
-    commit = StoredCommit.decode(meta.sequence.stream, msg.subject, stamp, msg.data)
-    return StoredCommit(
-        commit.stream_seq, commit.subject, commit.time, tuple(registry.upcast(e) for e in commit.events)
-    )
+    commit = StoredCommit.decode(meta.sequence.stream, msg.subject, parse_time_or_none(meta.timestamp), msg.data)
+    return registry.upcast_commit(commit)
 
 
 @dataclass
