@@ -32,12 +32,18 @@ class PlatformSettings(BaseSettings):
     var_dir: Path = Field(default=Path("var"), description="Where the embedded default keeps its data.")
     nats_url: str = "nats://127.0.0.1:14222"
     stream: str = Field(default="REG", description="JetStream stream holding the registry's aggregates.")
+    seals_stream: str = Field(
+        default="REG_SEALS",
+        description="JetStream stream holding the signed seals (subject seal.<province>), kept apart from the log.",
+    )
     stream_replicas: int = Field(default=1, ge=1, le=5)
     keystore_url: str = Field(default="", description="Key store database; default var/keystore.db (SQLite).")
     master_key: SecretStr = SecretStr(DEV_MASTER_KEY)
     blind_index_key: SecretStr = SecretStr(DEV_BLIND_INDEX_KEY)
+    #: Seed of the province's Ed25519 seal-signing key (any string; hashed to 32 bytes).
+    seal_key: SecretStr = SecretStr(DEV_SEAL_KEY)
 
-    @field_validator("province", "stream")
+    @field_validator("province", "stream", "seals_stream")
     @classmethod
     def _subject_token(cls, value: str) -> str:
         if not _TOKEN.match(value):
@@ -49,7 +55,7 @@ class PlatformSettings(BaseSettings):
         if self.mode == "production":
             weak = [
                 name
-                for name in ("master_key", "blind_index_key")
+                for name in ("master_key", "blind_index_key", "seal_key")
                 if getattr(self, name).get_secret_value() in DEV_DEFAULTS
             ]
             if weak:

@@ -45,6 +45,7 @@ def test_every_service_refuses_default_secrets_in_production(
         load(cls)
     monkeypatch.setenv("CASEREG_MASTER_KEY", "a-real-master-key")
     monkeypatch.setenv("CASEREG_BLIND_INDEX_KEY", "a-real-blind-index-key")
+    monkeypatch.setenv("CASEREG_SEAL_KEY", "a-real-seal-key")
     with pytest.raises(ValidationError, match="NATS password"):
         load(cls)
     monkeypatch.setenv(f"{prefix}NATS_PASSWORD", "from-the-secret-store")
