@@ -69,3 +69,11 @@ def test_frontend_may_only_send_requests_to_intake() -> None:
 
 def test_health_subjects_carry_province_and_service() -> None:
     assert health_subject("52", "national-sync") == "casereg.52.health.national-sync"
+
+
+def test_the_operator_may_append_access_records_only() -> None:
+    """CLI reads by auditors are recorded as the operator: ``reg.<province>.access.>`` and no other log subject."""
+    users = _users(render(_options(sync_always=True), NatsCredentials.generate()))
+    publish = users["operator"]["permissions"]["publish"]
+    assert [s for s in publish["allow"] if s.startswith("reg.")] == ["reg.52.access.>"]
+    assert set(DESTRUCTIVE_JS_API) <= set(publish["deny"])

@@ -63,9 +63,13 @@ def _service_permissions(province: str, service: str) -> dict[str, object]:
 
 
 def _operator_permissions(province: str) -> dict[str, object]:
+    # Operators' CLI reads (history, export) are recorded as access records: the operator may append there only.
     return {
         "publish": {
-            "allow": ["$JS.API.>", "$JS.ACK.>", "$JS.FC.>", "_INBOX.>", f"casereg.{province}.health.>"],
+            "allow": [
+                f"reg.{province}.access.>",
+                *("$JS.API.>", "$JS.ACK.>", "$JS.FC.>", "_INBOX.>", f"casereg.{province}.health.>"),
+            ],
             "deny": list(DESTRUCTIVE_JS_API),
         },
         "subscribe": {"allow": [">"]},
