@@ -49,6 +49,7 @@ def test_every_service_refuses_default_secrets_in_production(
     with pytest.raises(ValidationError, match="NATS password"):
         load(cls)
     monkeypatch.setenv(f"{prefix}NATS_PASSWORD", "from-the-secret-store")
+    monkeypatch.setenv("CASEREG_NATIONAL_SYNC_NATIONAL_TOKEN", "from-the-secret-store")  # national-sync's own
     settings = load(cls)
     assert settings.is_production
     assert settings.service_name == name
