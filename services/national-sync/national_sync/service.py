@@ -1,14 +1,74 @@
-"""The national-sync service: pushes every relevant change to the national database, per case in order.
+"""The national-sync service process: keeps the outbox ledger from the log and the seals, and pushes it.
 
-A placeholder until its issue lands: it connects as its own NATS user and reports healthy.
+Hooks (composed in :func:`build`; add more, e.g. a periodic sealer, by appending to ``on_start``/``on_stop``):
+the ledger projection (``ProjectionWorkers``), the seal follower and the pushers (:class:`Sync`).
 """
 
 from __future__ import annotations
 
-from casereg.platform.service import ServiceDefinition
+import asyncio
+import logging
+from dataclasses import dataclass, field
 
+from casereg.db import create_engine
+from casereg.platform.service import ServiceContext, ServiceDefinition
+from casereg.projections.service_hooks import ProjectionWorkers
+
+from national_sync.adapter import HttpNationalAdapter, NationalAdapter
+from national_sync.pusher import Pusher
+from national_sync.seals import SealFollower
 from national_sync.settings import NationalSyncSettings
+
+log = logging.getLogger(__name__)
+
+
+@dataclass
+class Sync:
+    """``on_start``/``on_stop`` hooks: the seal follower and the pushers, with the service's adapter."""
+
+    stop: asyncio.Event = field(default_factory=asyncio.Event)
+    tasks: list[asyncio.Task[None]] = field(default_factory=list)
+    adapter: NationalAdapter | None = None
+
+    async def start(self, ctx: ServiceContext) -> None:
+        own = ctx.settings
+        assert isinstance(own, NationalSyncSettings)
+        engine = create_engine(own.resolved_database_url())
+        self.adapter = HttpNationalAdapter(own, own.province)
+        pusher = Pusher(
+            engine,
+            self.adapter,
+            workers=own.pushers,
+            poll_interval=own.poll_interval,
+            backoff_initial=own.backoff_initial,
+            backoff_max=own.backoff_max,
+        )
+        seals = SealFollower(engine, ctx.nc.jetstream(), own.seals_stream, own.province)
+        self.tasks = [
+            asyncio.create_task(seals.run(self.stop), name="national-seals"),
+            asyncio.create_task(pusher.run(self.stop), name="national-pushers"),
+        ]
+        log.info("pushing to %s with %d workers", own.national_url, own.pushers)
+
+    async def halt(self, ctx: ServiceContext) -> None:
+        self.stop.set()
+        if self.tasks:
+            await asyncio.wait(self.tasks, timeout=30)
+        if self.adapter is not None:
+            await self.adapter.aclose()
+
+    async def healthy(self, ctx: ServiceContext) -> bool:
+        return not any(t.done() and not t.cancelled() and t.exception() is not None for t in self.tasks)
 
 
 def build() -> ServiceDefinition:
-    return ServiceDefinition(name="national-sync", nats_user="national_sync", settings_cls=NationalSyncSettings)
+    workers = ProjectionWorkers(service="national-sync")
+    sync = Sync()
+    return ServiceDefinition(
+        name="national-sync",
+        nats_user="national_sync",
+        settings_cls=NationalSyncSettings,
+        on_start=[workers.start, sync.start],
+        on_stop=[sync.halt, workers.halt],
+        checks={"projections": workers.healthy, "pushers": sync.healthy},
+    )

@@ -31,6 +31,14 @@ class NationalSyncSettings(ServiceSettings):
     breaker_failures: int = Field(default=5, ge=1, description="Consecutive failed pushes that open the breaker.")
     breaker_recovery: float = Field(default=30.0, gt=0, description="Seconds the breaker stays open.")
 
+    # --- the pushers (national_sync.pusher) ----------------------------------------------------------------
+    pushers: int = Field(default=8, ge=1, le=256, description="Concurrent push workers (one record each at a time).")
+    poll_interval: float = Field(default=0.5, gt=0, description="Seconds between looks at the ledger when idle.")
+    backoff_initial: float = Field(
+        default=1.0, gt=0, description="Seconds before a record whose push failed is tried again (then doubling)."
+    )
+    backoff_max: float = Field(default=60.0, gt=0, description="Longest wait before a failed record is tried again.")
+
     @model_validator(mode="after")
     def _refuse_empty_national_token(self) -> Self:
         if self.is_production and not self.national_token.get_secret_value():

@@ -1,0 +1,4 @@
+from alembic import context
+from casereg.db import run_env
+
+run_env(context)
