@@ -1,0 +1,77 @@
+"""Helpers for the ledger and pusher tests: a migrated ledger database and an in-memory national side.
+
+The in-memory :class:`FakeNational` is used only where a test is about the pushers' ordering logic; the
+acceptance tests run the real simulator process behind the real HTTP adapter.
+"""
+
+from __future__ import annotations
+
+import hashlib
+from collections.abc import AsyncIterator, Mapping
+from dataclasses import dataclass, field
+from typing import Any
+
+import sqlalchemy as sa
+from casereg.db import PLATFORM_MIGRATIONS, create_engine, migrate
+from casereg.log.canonical import canonical_bytes
+from national_sync.adapter import Holding, NationalUnavailable, PushOutcome, PushRecord, PushResult
+from national_sync.ledger import record_versions
+from national_sync.tables import outbox
+
+LEDGER_MIGRATIONS = [PLATFORM_MIGRATIONS, ("national_sync.migrations", "alembic_version_national_sync")]
+
+
+def ledger_engine(url: str) -> sa.Engine:
+    migrate(url, LEDGER_MIGRATIONS)
+    return create_engine(url)
+
+
+def add_versions(engine: sa.Engine, kind: str, record_id: str, versions: range) -> None:
+    with engine.begin() as conn:
+        record_versions(conn, [(kind, record_id, v, {"record": record_id, "v": v}, v) for v in versions])
+
+
+def rows(engine: sa.Engine) -> list[dict[str, Any]]:
+    with engine.connect() as conn:
+        query = sa.select(outbox).order_by(outbox.c.kind, outbox.c.record_id, outbox.c.version)
+        return [dict(r._mapping) for r in conn.execute(query)]
+
+
+@dataclass
+class FakeNational:
+    """As the simulator answers: a same-content repeat is accepted, anything else not following the held version
+    is a conflict with the held version."""
+
+    held: dict[tuple[str, str], tuple[int, Mapping[str, Any]]] = field(default_factory=dict)
+    received: list[tuple[str, str, int]] = field(default_factory=list)
+    history: dict[tuple[str, str, int], dict[str, Any]] = field(default_factory=dict)
+    fail_next: int = 0
+    reject: set[tuple[str, int]] = field(default_factory=set)
+
+    async def push(self, record: PushRecord) -> PushResult:
+        if self.fail_next > 0:
+            self.fail_next -= 1
+            raise NationalUnavailable("national side down (test)")
+        key = (record.kind, record.record_id)
+        self.received.append((record.kind, record.record_id, record.version))
+        if (record.record_id, record.version) in self.reject:
+            return PushResult(PushOutcome.REJECTED, detail="HTTP 422")
+        held = self.held.get(key, (0, {}))[0]
+        if record.version <= held:
+            same = self.history.get((*key, record.version)) == dict(record.payload)
+            return (
+                PushResult(PushOutcome.ACCEPTED, detail="duplicate") if same else PushResult(PushOutcome.CONFLICT, held)
+            )
+        if record.previous_version != held:
+            return PushResult(PushOutcome.CONFLICT, held_version=held)
+        self.held[key] = (record.version, dict(record.payload))
+        self.history[(*key, record.version)] = dict(record.payload)
+        return PushResult(PushOutcome.ACCEPTED)
+
+    async def holdings(self, kind: str | None = None) -> AsyncIterator[Holding]:
+        for (k, record_id), (version, payload) in sorted(self.held.items()):
+            if kind is None or k == kind:
+                yield Holding(k, record_id, version, hashlib.sha256(canonical_bytes(dict(payload))).hexdigest())
+
+    async def aclose(self) -> None:
+        return None
