@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import re
 from collections.abc import Iterator
 from dataclasses import dataclass
 from datetime import datetime, timedelta
@@ -10,6 +11,7 @@ from pathlib import Path
 
 import pytest
 import sqlalchemy as sa
+from casereg.access.records import access_records
 from casereg.crypto.keystore import SqlKeyStore
 from casereg.db import KEYSTORE_MIGRATIONS, create_engine, migrate
 from casereg.dev.seed import SeedCase, generate
@@ -90,35 +92,47 @@ def cli_env(nats_server: EmbeddedNats, log_env: LogEnv, tmp_path: Path) -> CliEn
 
 
 def event_lines(stdout: str) -> list[str]:
-    return [line for line in stdout.splitlines() if line.startswith("seq ")]
+    """The first line of each timeline entry: its time (in Vietnam) and its event."""
+    return [line for line in stdout.splitlines() if re.match(r"^\d{4}-\d{2}-\d{2} \d{2}:\d{2}:\d{2} \(\+07\)", line)]
 
 
-async def test_history_shows_events_with_encrypted_fields_hidden(written: Written, cli_env: CliEnv) -> None:
+async def test_history_shows_a_timeline_with_encrypted_fields_hidden(
+    written: Written, cli_env: CliEnv, log_env: LogEnv
+) -> None:
     result = await invoke(cli_env, "history", written.first_id)
     assert result.exit_code == 0, result.output
     lines = event_lines(result.stdout)
     assert len(lines) == 3
-    assert "seq 1 " in lines[0] and "PetitionReceived v1" in lines[0]
-    assert "officer=dev-seed" in lines[0] and "service=intake" in lines[0]
-    occurred = business_time(written.first.received_on, written.seeded_at)
-    assert f"occurred {format_time(occurred)}" in lines[0]
-    assert "NoteAdded v1" in lines[2] and "officer=o-7" in lines[2]
-    assert '"content": "<encrypted>"' in result.stdout and '"full_name": "<encrypted>"' in result.stdout
-    assert '"summary": "<encrypted>"' in result.stdout
+    assert lines[0].startswith("2026-07-01 15:00:00 (+07)  Tiếp nhận đơn [PetitionReceived]")
+    assert "NoteAdded [NoteAdded]  (loại sự kiện chưa có nhãn)" in lines[2]  # an unknown type keeps its raw name
+    assert f"Người thực hiện: {written.first.received_by} / dev-seed" in result.stdout
+    assert "Tóm tắt: đã mã hoá" in result.stdout and '"full_name": "đã mã hoá"' in result.stdout
     assert "Đã thông báo cho công dân." in result.stdout  # a clear note stays readable
+    english = await invoke(cli_env, "history", written.first_id, "--lang", "en")
+    assert english.exit_code == 0, english.output
+    assert "Petition received [PetitionReceived]" in english.stdout and "Summary: <encrypted>" in english.stdout
+    assert "By: " in english.stdout and "(event type without labels)" in english.stdout
     ident = written.first.identity
     for value in (ident.full_name, ident.id_number, ident.phone, ident.address, written.first.content):
-        assert value is not None and value not in result.stdout
+        for out in (result.stdout, english.stdout):
+            assert value is not None and value not in out
+    # Each read is an access record on the case's access subject, by the operator.
+    records = await access_records(log_env.log, written.first_id)
+    assert [r.action.value for r in records] == ["history", "history"]
+    assert records[0].actor.role == "operator" and records[0].detail == "all events"
 
 
-async def test_history_json_prints_the_stored_envelopes(written: Written, cli_env: CliEnv) -> None:
-    result = await invoke(cli_env, "history", written.first_id, "--json")
+async def test_history_json_prints_timeline_entries(written: Written, cli_env: CliEnv) -> None:
+    result = await invoke(cli_env, "history", written.first_id, "--json", "--lang", "en")
     assert result.exit_code == 0, result.output
-    envelopes = [json.loads(line) for line in result.stdout.splitlines()]
-    assert [e["seq"] for e in envelopes] == [1, 2, 3]
-    assert all(event_hash(e) == e["hash"] for e in envelopes)
-    assert envelopes[1]["prev_hash"] == envelopes[0]["hash"]
-    assert set(envelopes[0]["payload"]["content"]) == {"alg", "kid", "nonce", "ct"}
+    entries = [json.loads(line) for line in result.stdout.splitlines()]
+    assert [e["seq"] for e in entries] == [1, 2, 3]
+    assert [e["type"] for e in entries] == ["PetitionReceived", "NoteAdded", "NoteAdded"]
+    assert entries[0]["label"] == "Petition received" and entries[0]["actor"]["officer"] == "dev-seed"
+    facts = {f["field"]: f["value"] for f in entries[0]["facts"]}
+    assert facts["summary"] == "<encrypted>" and facts["received_by"] == written.first.received_by
+    assert entries[2]["stream_seq"] == written.commits[1].stream_seq
+    assert "\"ct\"" not in result.stdout and "nonce" not in result.stdout
 
 
 async def test_history_as_of_sequence_and_time(written: Written, cli_env: CliEnv) -> None:

@@ -1,17 +1,18 @@
-"""docs/log-format.md cannot rot: its standard-library verifier must agree with `verify_messages`."""
+"""The offline verifier (casereg_verify, standard library only) agrees with `verify_messages`; JCS equivalence."""
 
 from __future__ import annotations
 
 import ast
 import io
 import json
-import re
+import shutil
 import subprocess
 import sys
 from datetime import timedelta
 from pathlib import Path
 from typing import Any
 
+import casereg_verify
 import rfc8785
 from casereg.log.canonical import MAX_SAFE_INT, canonical_bytes, event_hash
 from casereg.log.envelope import Actor, AggregateRef, new_event_id
@@ -26,52 +27,62 @@ from hypothesis import strategies as st
 from tests.log.conftest import LogEnv
 
 DOC = Path(__file__).resolve().parents[2] / "docs" / "log-format.md"
-BLOCK = re.compile(r"<!-- stdlib-verifier:begin -->\n```python\n(.*?)```\n<!-- stdlib-verifier:end -->", re.S)
+VERIFIER = Path(casereg_verify.__file__).parent
 # Text that exercises the canonical-JSON rules: Vietnamese, quotes, escapes, control characters, U+2028, astral.
 AWKWARD = 'Đơn "khiếu nại" \\ của bà Lê Thị Ả\ttab\nnew line \x01 \x7f \u2028 😀 ﬁ'
 
 
-def doc_script() -> str:
-    match = BLOCK.search(DOC.read_text(encoding="utf-8"))
-    assert match, f"no stdlib verifier block in {DOC}"
-    return match.group(1)
+def test_the_offline_verifier_uses_the_standard_library_only_and_the_doc_points_to_it() -> None:
+    imported: set[str] = set()
+    for source in VERIFIER.glob("*.py"):
+        tree = ast.parse(source.read_text(encoding="utf-8"))
+        for node in ast.walk(tree):
+            if isinstance(node, ast.Import):
+                imported |= {alias.name.split(".")[0] for alias in node.names}
+            elif isinstance(node, ast.ImportFrom) and node.module and node.level == 0:
+                imported.add(node.module.split(".")[0])
+    assert imported and imported <= sys.stdlib_module_names | {"__future__"}
+    doc = DOC.read_text(encoding="utf-8")
+    assert "-m casereg_verify.verify" in doc
+    assert "import hashlib" not in doc  # one implementation: the package, not a copy in the doc
 
 
-def test_the_doc_script_uses_the_standard_library_only() -> None:
-    tree = ast.parse(doc_script())
-    imported = {
-        alias.name.split(".")[0] for node in ast.walk(tree) if isinstance(node, ast.Import) for alias in node.names
-    }
-    imported |= {
-        node.module.split(".")[0] for node in ast.walk(tree) if isinstance(node, ast.ImportFrom) and node.module
-    }
-    assert imported and imported <= sys.stdlib_module_names
+def run_offline(tmp_path: Path, *args: str) -> subprocess.CompletedProcess[str]:
+    """The verifier package alone, copied to a temporary directory, run by the base interpreter isolated (-I)
+    and without site-packages (-S): nothing of the project and no third-party package can be imported."""
+    target = tmp_path / "offline"
+    if not target.exists():
+        shutil.copytree(VERIFIER, target / "casereg_verify", ignore=shutil.ignore_patterns("__pycache__"))
+    boot = (
+        f"import sys, runpy; sys.path.insert(0, {str(target)!r}); "
+        "runpy.run_module('casereg_verify.verify', run_name='__main__', alter_sys=True)"
+    )
+    base = getattr(sys, "_base_executable", sys.executable)
+    return subprocess.run(
+        [base, "-I", "-S", "-c", boot, *args], capture_output=True, text=True, timeout=120, check=False
+    )
 
 
-def run_doc_script(tmp_path: Path, messages: list[RawMessage]) -> subprocess.CompletedProcess[str]:
-    script = tmp_path / "verify_export.py"
-    script.write_text(doc_script(), encoding="utf-8")
+def run_offline_on(tmp_path: Path, messages: list[RawMessage]) -> subprocess.CompletedProcess[str]:
     export = tmp_path / "export.jsonl"
     with export.open("w", encoding="utf-8") as f:
         write_export(messages, f)
-    # -I -S: isolated, and no site-packages at all: only the standard library can be imported.
-    return subprocess.run(
-        [sys.executable, "-I", "-S", str(script), str(export)], capture_output=True, text=True, timeout=60, check=False
-    )
+    return run_offline(tmp_path, str(export))
 
 
 def script_breaks(stdout: str) -> list[tuple[str, int, int, str]]:
     out = []
     for line in stdout.splitlines():
         if line.startswith("BREAK "):
-            _, subject, stream_seq, index, reason = line.split()
+            head = line.split(":", 1)[0]
+            _, subject, stream_seq, index, reason = head.split()
             out.append((subject, int(stream_seq), int(index), reason))
     return out
 
 
 def assert_agree(tmp_path: Path, messages: list[RawMessage]) -> list[tuple[str, int, int, str]]:
     report = verify_messages(messages)
-    done = run_doc_script(tmp_path, messages)
+    done = run_offline_on(tmp_path, messages)
     assert done.stderr == ""
     found = script_breaks(done.stdout)
     assert found == [(b.subject, b.stream_seq, b.event_index, b.reason.value) for b in report.breaks]
@@ -117,7 +128,7 @@ def edited(msg: RawMessage, index: int, rehash: bool = False, **change: Any) -> 
     return RawMessage(msg.stream_seq, msg.subject, json.dumps(body, ensure_ascii=False).encode(), msg.time)
 
 
-async def test_doc_script_agrees_with_verify_on_clean_and_tampered_exports(log_env: LogEnv, tmp_path: Path) -> None:
+async def test_offline_verifier_agrees_with_verify_on_clean_and_tampered_exports(log_env: LogEnv, tmp_path: Path) -> None:
     await write(log_env, "a1", 4)
     await write(log_env, "b2", 2, per_commit=3)  # commits of several events
     counter = AggregateRef(kind="counter", id="gl-btcd-2026")

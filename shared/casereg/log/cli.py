@@ -16,18 +16,23 @@ import re
 import sys
 from collections.abc import Iterable
 from datetime import UTC, datetime
+from enum import StrEnum
 from pathlib import Path
 from typing import Annotated, Any
 
 import typer
+from casereg_verify.verify import public_key_from_pem
 from nats.js.client import JetStreamContext
 from nats.js.errors import NotFoundError
 from pydantic import ValidationError
 
+from casereg.access.records import AccessAction, record_access
+from casereg.audit.labels import Lang
+from casereg.audit.seals import SealCheck, check_stream, public_key_raw, read_seals
+from casereg.audit.timeline import Entry, redact, render, timeline
 from casereg.cli.connection import connected, reason
 from casereg.cli.runtime import CommandError, run_async
 from casereg.clock import SystemClock
-from casereg.log.canonical import format_time
 from casereg.log.envelope import Actor, AggregateRef, Envelope
 from casereg.log.errors import LogError
 from casereg.log.export import read_export, write_export
@@ -37,11 +42,14 @@ from casereg.log.verify import VerifyReport, verify_messages
 from casereg.platform.credentials import OPERATOR_USER
 from casereg.settings import PlatformSettings, load
 
-#: The keys of an encrypted field (:class:`casereg.crypto.fields.Encrypted`) as stored.
-ENCRYPTED_KEYS = frozenset({"alg", "kid", "nonce", "ct"})
-ENCRYPTED_MARK = "<encrypted>"
 _SEQUENCE = re.compile(r"^[0-9]+$")
 PROGRESS_EVERY = 1000
+__all__ = ["parse_as_of", "redact", "register"]
+
+
+class Language(StrEnum):
+    vi = "vi"
+    en = "en"
 
 
 # --- shared plumbing ----------------------------------------------------------------------------------------
@@ -102,31 +110,18 @@ def parse_as_of(value: str) -> int | datetime:
     return when.astimezone(UTC)
 
 
-def redact(value: Any) -> Any:
-    """The payload with every encrypted field replaced by ``"<encrypted>"`` (never decrypted here)."""
-    if isinstance(value, dict):
-        if value.keys() >= ENCRYPTED_KEYS:
-            return ENCRYPTED_MARK
-        return {k: redact(v) for k, v in value.items()}
-    if isinstance(value, list):
-        return [redact(v) for v in value]
-    return value
+def operator_actor() -> Actor:
+    """Who reads through the CLI: the ``operator`` role and the login name (``CASEREG_OPERATOR`` overrides it)."""
+    name = os.environ.get("CASEREG_OPERATOR") or os.environ.get("USER") or os.environ.get("USERNAME") or None
+    return Actor(officer=name, role="operator", service="casereg-cli")
 
 
-def _actor(actor: Actor) -> str:
-    parts = [f"{k}={v}" for k, v in actor.model_dump().items() if v is not None]
-    return " ".join(parts) or "-"
-
-
-def format_event(stream_seq: int, event: Envelope) -> str:
-    head = (
-        f"seq {event.seq}  stream {stream_seq}  recorded {format_time(event.recorded_at)}  "
-        f"occurred {format_time(event.occurred_at)}  {event.type} v{event.schema_version}  "
-        f"actor {_actor(event.actor)}"
-    )
-    payload = json.dumps(redact(event.payload), ensure_ascii=False, indent=2, sort_keys=True)
-    body = "\n".join(f"    {line}" for line in payload.splitlines())
-    return f"{head}\n  payload:\n{body}"
+async def record_read(log: EventLog, case_id: str, action: AccessAction, detail: str) -> None:
+    """The access record of a read (DESIGN §2): written before anything is shown; no record, no output."""
+    try:
+        await record_access(log, case_id, operator_actor(), action, detail=detail)
+    except (LogError, ValidationError) as exc:
+        raise CommandError(f"cannot record this {action.value} of case {case_id!r}: {reason(exc)}") from None
 
 
 def _json_line(value: dict[str, Any]) -> str:
@@ -146,18 +141,23 @@ def history(
             help="Stop at an RFC 3339 time (recorded_at) or at a stream sequence.",
         ),
     ] = None,
-    as_json: Annotated[bool, typer.Option("--json", help="One JSON line per stored envelope.")] = False,
+    lang: Annotated[Language, typer.Option("--lang", help="Labels: Vietnamese (default) or English.")] = Language.vi,
+    as_json: Annotated[bool, typer.Option("--json", help="One JSON object per event (the timeline entry).")] = False,
 ) -> None:
-    """Show a case's events as stored: seq, times, type, actor and payload (encrypted fields stay hidden)."""
+    """A case's timeline: time, agency and officer, event, facts, rule cited, trace id (encrypted fields hidden).
 
-    async def main() -> list[tuple[int, Envelope]]:
+    The read is recorded on the case's access subject (``reg.<province>.access.<case_id>``).
+    """
+    language: Lang = lang.value
+
+    async def main() -> list[Entry]:
         settings = _settings()
         ref = _case_ref(case_id)
         limit = parse_as_of(as_of) if as_of is not None else None
         async with connected(settings, OPERATOR_USER) as nc:
             log = EventLog(nc=nc, province=settings.province, clock=SystemClock(), stream=settings.stream)
             await require_stream(log.js, settings)
-            rows: list[tuple[int, Envelope]] = []
+            rows: list[tuple[int | None, Envelope]] = []
             try:
                 async for commit in log.read(ref, as_of=limit):
                     rows.extend((commit.stream_seq, e) for e in commit.events)
@@ -170,12 +170,13 @@ def history(
                 await case_messages(log.js, settings, ref)  # raises when the case does not exist at all
             elif not rows:
                 raise CommandError(_no_case(settings, ref))
-            return rows
+            await record_read(log, case_id, AccessAction.HISTORY, f"as of {as_of}" if as_of else "all events")
+            return timeline(rows, language)
 
-    rows = run_async(main)
-    for stream_seq, event in rows:
-        typer.echo(_json_line(event.stored()) if as_json else format_event(stream_seq, event))
-    if not rows:
+    entries = run_async(main)
+    for e in entries:
+        typer.echo(_json_line(e.to_json()) if as_json else render(e, language))
+    if not entries:
         typer.echo(f"no events of case {case_id} as of {as_of}", err=True)
 
 
@@ -225,8 +226,24 @@ def verify(
         Path | None,
         typer.Option("--file", help="Check an export file (JSONL) instead of the stream.", dir_okay=False),
     ] = None,
+    seals: Annotated[
+        bool,
+        typer.Option("--seals", help="Also check the seals: their chain, and that every head is sealed unchanged."),
+    ] = False,
+    public_key: Annotated[
+        Path | None,
+        typer.Option(
+            "--public-key", help="The seal key's PEM (default: derived from CASEREG_SEAL_KEY).", dir_okay=False
+        ),
+    ] = None,
 ) -> None:
-    """Check hash chains on the raw stored bytes; print each aggregate's first break, exit 1 on any."""
+    """Check hash chains on the raw stored bytes; print each aggregate's first break, exit 1 on any.
+
+    With ``--seals`` (whole stream) the seals are checked too; a removed tail shows there.
+    """
+    if seals:
+        _verify_seals(public_key)
+        return
 
     async def main() -> VerifyReport:
         if case_id is not None and all_cases:
@@ -255,6 +272,43 @@ def verify(
     broken, total = len(report.breaks), report.aggregates
     typer.echo(f"FAILED: {broken} of {total} aggregates broken ({report.events} events checked)")
     raise typer.Exit(1)
+
+
+def _verify_seals(public_key: Path | None) -> None:
+    async def main() -> tuple[VerifyReport, SealCheck]:
+        settings = _settings()
+        key = _public_key(settings, public_key)
+        async with connected(settings, OPERATOR_USER) as nc:
+            js = nc.jetstream()
+            await require_stream(js, settings)
+            messages = await _whole_stream(js, settings)
+            found = [s.seal async for s in read_seals(js, settings)]
+        return verify_messages(messages), check_stream(messages, found, key)
+
+    chains, sealed = run_async(main)
+    for brk in chains.breaks:
+        typer.echo(brk.describe())
+    for problem in sealed.problems:
+        typer.echo(f"seal: {problem}")
+    if sealed.changed_since:
+        typer.echo(f"{len(sealed.changed_since)} aggregate(s) changed since the last seal (stream seq > "
+                   f"{sealed.last_to_seq}), not sealed yet:")  # fmt: skip
+        for subject in sealed.changed_since:
+            typer.echo(f"  {subject}")
+    if chains.ok and sealed.ok:
+        typer.echo(f"ok: {chains.aggregates} aggregates, {chains.events} events, {sealed.seals} seal(s) verified")
+        return
+    typer.echo(f"FAILED: {len(chains.breaks)} broken aggregate(s), {len(sealed.problems)} seal problem(s)")
+    raise typer.Exit(1)
+
+
+def _public_key(settings: PlatformSettings, path: Path | None) -> bytes:
+    if path is None:
+        return public_key_raw(settings)
+    try:
+        return public_key_from_pem(path.read_text(encoding="ascii"))
+    except (OSError, ValueError, UnicodeDecodeError) as exc:
+        raise CommandError(f"cannot read the public key {path}: {exc}") from None
 
 
 # --- export -------------------------------------------------------------------------------------------------
@@ -290,6 +344,11 @@ def export(
             messages: list[RawMessage] = []
             for ref in refs:
                 messages.extend(await case_messages(js, settings, ref))
+            log = EventLog(nc=nc, province=settings.province, clock=SystemClock(), stream=settings.stream)
+            for ref in refs:
+                seqs = [m.stream_seq for m in messages if m.subject == ref.subject(settings.province)]
+                detail = f"export of stream seq {seqs[0]}..{seqs[-1]} ({len(seqs)} messages)"
+                await record_read(log, ref.id, AccessAction.EXPORT, detail)
         return sorted(messages, key=lambda m: m.stream_seq)
 
     messages = run_async(main)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 import logging
 
 from nats.aio.client import Client as NATS
@@ -12,6 +13,14 @@ from casereg.log.errors import WeakStreamConfig
 from casereg.settings import PlatformSettings
 
 log = logging.getLogger(__name__)
+
+
+SEAL_SUBJECTS = "seal.*"
+
+
+def seal_subject(province: str) -> str:
+    """The one subject of the seals stream (``casereg.audit.seals``)."""
+    return f"seal.{province}"
 
 
 def log_subjects(province: str) -> list[str]:
@@ -50,7 +59,7 @@ def desired_config(settings: PlatformSettings) -> StreamConfig:
     )
 
 
-def problems_with(config: StreamConfig, province: str) -> list[str]:
+def problems_with(config: StreamConfig, province: str, subjects: list[str] | None = None) -> list[str]:
     """Every way an existing stream weakens the log's guarantees (DESIGN §2)."""
     found = []
     if not config.deny_delete:
@@ -75,7 +84,7 @@ def problems_with(config: StreamConfig, province: str) -> list[str]:
         found.append(f"retention is {config.retention}")
     if config.sealed:
         found.append("the stream is sealed")
-    missing = set(log_subjects(province)) - set(config.subjects or [])
+    missing = set(log_subjects(province) if subjects is None else subjects) - set(config.subjects or [])
     if missing:
         found.append(f"subjects {sorted(missing)} are missing")
     return found
@@ -93,12 +102,41 @@ async def check(nc: NATS, settings: PlatformSettings) -> None:
         raise WeakStreamConfig(settings.stream, problems)
 
 
-async def provision(nc: NATS, settings: PlatformSettings) -> None:
-    """Create the stream if missing (admin user), then check it. Never loosens or rewrites an existing stream."""
+def seals_config(settings: PlatformSettings) -> StreamConfig:
+    """The seals' own stream: as append-only as the log, without atomic batches.
+
+    It takes ``seal.*`` (each province seals on ``seal.<province>``, so provinces sharing a server, as tests do,
+    share the stream but never a chain).
+    """
+    return dataclasses.replace(
+        desired_config(settings),
+        name=settings.seals_stream,
+        description=f"casereg seals of province {settings.province}: append-only",
+        subjects=[SEAL_SUBJECTS],
+        allow_atomic=False,
+    )
+
+
+async def check_seals(nc: NATS, settings: PlatformSettings) -> None:
+    """Raise :class:`WeakStreamConfig` unless the seals stream exists with the append-only config."""
     js = nc.jetstream()
     try:
-        await js.stream_info(settings.stream)
+        info = await js.stream_info(settings.seals_stream)
     except NotFoundError:
-        await js.add_stream(desired_config(settings))
-        log.info("created stream %s", settings.stream)
+        raise WeakStreamConfig(settings.seals_stream, ["the stream does not exist: run `casereg provision`"]) from None
+    problems = problems_with(info.config, settings.province, [SEAL_SUBJECTS])
+    if problems:
+        raise WeakStreamConfig(settings.seals_stream, problems)
+
+
+async def provision(nc: NATS, settings: PlatformSettings) -> None:
+    """Create the log and seals streams if missing (admin user), then check them. Never loosens or rewrites one."""
+    js = nc.jetstream()
+    for config in (desired_config(settings), seals_config(settings)):
+        try:
+            await js.stream_info(config.name or "")
+        except NotFoundError:
+            await js.add_stream(config)
+            log.info("created stream %s", config.name)
     await check(nc, settings)
+    await check_seals(nc, settings)

@@ -2,7 +2,9 @@
 
 For each aggregate (subject) the events must hash to their stored ``hash``, belong to that aggregate, follow one
 another by ``seq`` and ``prev_hash`` from the genesis hash, and never go back in ``recorded_at``. The first break
-of each aggregate is reported with its position and reason. A removed *tail* cannot be seen here (seals, later).
+of each aggregate is reported with its position and reason. The rules themselves are
+:func:`casereg_verify.verify.chain_break`, the offline verifier's (one implementation). A removed *tail* is
+seen by the seals (``casereg.audit.seals``), not here.
 """
 
 from __future__ import annotations
@@ -13,7 +15,8 @@ from dataclasses import dataclass, field
 from enum import StrEnum
 from typing import Any
 
-from casereg.log.canonical import event_hash, genesis_hash
+from casereg_verify.verify import chain_break
+
 from casereg.log.commit import parse_commit
 from casereg.log.envelope import AggregateRef
 from casereg.log.errors import CorruptCommit
@@ -102,36 +105,10 @@ def _first_break(subject: str, stored: list[_Stored]) -> Break | None:
         aggregate_id = AggregateRef.from_subject(subject).id
     except ValueError as exc:
         return Break(subject, stored[0].stream_seq if stored else 0, 0, None, None, BreakReason.FOREIGN, str(exc))
-    seen_seqs = {s.event.get("seq") for s in stored}
-    seen_ids: set[str] = set()
-    expected_prev = genesis_hash(aggregate_id)
-    expected_seq = 1
-    last_recorded = ""
-    for item in stored:
-        ev = item.event
-
-        def brk(reason: BreakReason, detail: str, item: _Stored = item, ev: dict[str, Any] = ev) -> Break:
-            return Break(subject, item.stream_seq, item.index, ev.get("seq"), ev.get("event_id"), reason, detail)
-
-        required = ("event_id", "case_id", "seq", "hash", "prev_hash", "recorded_at")
-        if any(k not in ev for k in required):
-            return brk(BreakReason.UNREADABLE, "an envelope field is missing")
-        if event_hash(ev) != ev["hash"]:
-            return brk(BreakReason.CHANGED, "the event's content does not match its hash")
-        if ev["case_id"] != aggregate_id:
-            return brk(BreakReason.FOREIGN, f"belongs to aggregate {ev['case_id']!r}, found under {aggregate_id!r}")
-        if ev["event_id"] in seen_ids:
-            return brk(BreakReason.DUPLICATED, "this event already appeared earlier")
-        seen_ids.add(ev["event_id"])
-        if ev["seq"] != expected_seq:
-            if ev["seq"] < expected_seq:
-                return brk(BreakReason.REORDERED, f"seq {ev['seq']} comes after seq {expected_seq - 1}")
-            if expected_seq in seen_seqs:
-                return brk(BreakReason.REORDERED, f"expected seq {expected_seq} here, found {ev['seq']}")
-            return brk(BreakReason.MISSING, f"seq {expected_seq}..{ev['seq'] - 1} removed before this event")
-        if ev["prev_hash"] != expected_prev:
-            return brk(BreakReason.BROKEN_LINK, "prev_hash does not match the previous event's hash")
-        if ev["recorded_at"] < last_recorded:
-            return brk(BreakReason.TIME_REVERSED, "recorded_at is earlier than the previous event's")
-        expected_prev, expected_seq, last_recorded = ev["hash"], expected_seq + 1, ev["recorded_at"]
-    return None
+    found = chain_break(aggregate_id, [s.event for s in stored])
+    if found is None:
+        return None
+    position, reason, detail = found
+    item = stored[position]
+    ev = item.event
+    return Break(subject, item.stream_seq, item.index, ev.get("seq"), ev.get("event_id"), BreakReason(reason), detail)

@@ -40,6 +40,9 @@ SERVICE_AGGREGATES: dict[str, tuple[str, ...]] = {
     "national_sync": ("case",),
 }
 
+#: Services that append seals (``seal.<province>``, the seals stream): the periodic sealer runs in national sync.
+SEALERS = ("national_sync",)
+
 
 def api_subject(province: str, service: str) -> str:
     """Request subjects a service answers (``reg.<province>.api.<service>.>``)."""
@@ -53,6 +56,8 @@ def health_subject(province: str, service: str) -> str:
 def _service_permissions(province: str, service: str) -> dict[str, object]:
     own = [f"reg.{province}.{kind}.>" for kind in SERVICE_AGGREGATES[service]]
     own += [f"{api_subject(province, callee)}.>" for callee in SERVICE_CALLS.get(service, ())]
+    if service in SEALERS:
+        own.append(f"seal.{province}")
     return {
         "publish": {
             "allow": [*own, "$JS.API.>", "$JS.ACK.>", "$JS.FC.>", "_INBOX.>", f"casereg.{province}.health.>"],
