@@ -39,6 +39,8 @@ class PlatformSettings(BaseSettings):
     stream_replicas: int = Field(default=1, ge=1, le=5)
     keystore_url: str = Field(default="", description="Key store database; default var/keystore.db (SQLite).")
     master_key: SecretStr = SecretStr(DEV_MASTER_KEY)
+    #: During a master-key rotation: the old master key(s), comma-separated, still accepted for unwrapping.
+    previous_master_keys: SecretStr = SecretStr("")
     blind_index_key: SecretStr = SecretStr(DEV_BLIND_INDEX_KEY)
     #: Seed of the province's Ed25519 seal-signing key (any string; hashed to 32 bytes).
     seal_key: SecretStr = SecretStr(DEV_SEAL_KEY)

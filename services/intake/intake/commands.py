@@ -50,6 +50,8 @@ class SubmitPetition:
     content: str | None = None
     attachments: tuple[str, ...] = ()
     identity_protection: bool = False
+    #: The receiving clerk's summary without identifying details: the only text shown in clear.
+    redacted_summary: str | None = None
     reception_entry: str | None = None
 
     def __repr__(self) -> str:  # never print personal data by accident

@@ -8,8 +8,8 @@ from dataclasses import dataclass, field
 
 import uvicorn
 from casereg.clock import SystemClock
-from casereg.crypto.keystore import SqlKeyStore
-from casereg.db import create_engine, keystore_url
+from casereg.crypto.config import open_keystore
+from casereg.db import create_engine
 from casereg.directory.load import load as load_directory
 from casereg.directory.settings import DirectorySettings
 from casereg.log.events import EventRegistry
@@ -50,7 +50,7 @@ class HttpApi:
             registry=EventRegistry(INTAKE_EVENTS),
             stream=settings.stream,
         )
-        keys = SqlKeyStore(create_engine(keystore_url(settings)), settings.master_key.get_secret_value())
+        keys = open_keystore(settings)
         directory = await asyncio.to_thread(lambda: load_directory(DirectorySettings().files()))
         state = ApiState(
             deps=IntakeDeps(log=log_client, keys=keys, clock=SystemClock()),

@@ -101,6 +101,8 @@ def state_from_json(text: str) -> CaseState:
         decided=raw["decided"],
         published=raw["published"],
         events=raw["events"],
+        redacted_summary=raw.get("redacted_summary"),
+        persons=tuple(raw.get("persons", ())),
     )
 
 

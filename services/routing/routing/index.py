@@ -24,7 +24,7 @@ import asyncio
 import logging
 import threading
 from collections import OrderedDict
-from collections.abc import Callable, Collection, Iterable, Mapping
+from collections.abc import Callable, Collection, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field, replace
 from datetime import date
 from functools import partial
@@ -179,9 +179,10 @@ class Indexer:
     so an erasure (a destroyed key) takes effect for the next petition.
     """
 
-    def __init__(self, keystore: sa.Engine, master_secret: str, key: bytes) -> None:
+    def __init__(self, keystore: sa.Engine, master_secret: str, key: bytes, previous: Sequence[str] = ()) -> None:
         self._keystore = keystore
         self._master = master_secret
+        self._previous = tuple(previous)  # old master keys during a rotation (casereg keys rotate)
         self._key = key
         self._memo: OrderedDict[str, IndexEntry] = OrderedDict()
         self._lock = threading.Lock()
@@ -200,7 +201,7 @@ class Indexer:
         return computed
 
     def _compute(self, case_id: str, seq: int, petition: ev.PetitionReceived) -> IndexEntry:
-        keys = SqlKeyStore(self._keystore, self._master)  # a fresh cache per petition
+        keys = SqlKeyStore(self._keystore, self._master, self._previous)  # a fresh cache per petition
         submitters = tuple(self._submitter(keys, case_id, i, s) for i, s in enumerate(petition.submitters))
         texts: list[str] = []
         for value, context in ((petition.summary, "case.summary"), (petition.content, "case.content")):

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import sqlalchemy as sa
+from casereg.crypto.config import previous_master_keys
 from casereg.db import create_engine, keystore_url
 from casereg.directory.load import load as load_directory
 from casereg.directory.settings import DirectorySettings
@@ -32,6 +33,7 @@ def projections(settings: PlatformSettings) -> list[ProjectionBinding]:
         create_engine(keystore_url(own), reads=True),
         own.master_key.get_secret_value(),
         index_key(own.blind_index_key.get_secret_value()),
+        previous_master_keys(own),
     )
 
     def with_log(log: EventLog) -> Projection:

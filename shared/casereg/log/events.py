@@ -6,7 +6,7 @@ no global list of every event and nothing registers itself at import.
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any, ClassVar
@@ -26,6 +26,8 @@ class DomainEvent(BaseModel):
 
     event_type: ClassVar[str]
     schema_version: ClassVar[int] = 1
+    #: Upcasters this event declares itself, by the version they lift from (every registry of it uses them).
+    upcasters: ClassVar[Mapping[int, Upcaster]] = {}
 
 
 @dataclass(frozen=True)
@@ -82,6 +84,8 @@ class EventRegistry:
             if model.event_type in self._models:
                 raise ValueError(f"event type {model.event_type!r} registered twice")
             self._models[model.event_type] = model
+            for from_version, step in model.upcasters.items():
+                self._upcasters[(model.event_type, from_version)] = step
         for event_type, from_version, fn in upcasters:
             self._upcasters[(event_type, from_version)] = fn
 

@@ -7,6 +7,7 @@ from opentelemetry.instrumentation.fastapi import FastAPIInstrumentor
 
 from intake.api.problems import DEFAULT_MAX_BODY_BYTES, BodySizeLimit, install_problem_handlers
 from intake.api.routes import router
+from intake.api.routes_persons import router as persons_router
 from intake.api.routes_reception import router as reception_router
 from intake.api.state import ApiState
 
@@ -33,6 +34,7 @@ def create_app(state: ApiState, *, max_body_bytes: int = DEFAULT_MAX_BODY_BYTES)
     install_problem_handlers(app)
     app.include_router(router)
     app.include_router(reception_router)
+    app.include_router(persons_router)
 
     @app.get("/healthz", include_in_schema=False)
     async def healthz() -> dict[str, str]:

@@ -35,6 +35,7 @@ DEFAULT_MAX_BODY_BYTES = 1024 * 1024
 _DESCRIPTIONS: dict[int, str] = {
     400: "The body is not valid JSON, or the request is malformed.",
     401: "Missing or invalid API key (`Authorization: Bearer …`), or missing or invalid `X-Officer-Id`.",
+    403: "The caller may see the resource but not this part of it (identities: the settling officer only).",
     404: "No such resource, or not one the calling agency may see.",
     409: "The request conflicts with the current state (the reason is in `detail`), or a request with the same "
     "Idempotency-Key is still in progress.",
@@ -43,7 +44,8 @@ _DESCRIPTIONS: dict[int, str] = {
     422: "A field is missing or invalid (each one named in `errors`), or the Idempotency-Key was used for another "
     "request.",
 }
-ALL_PROBLEM_CODES = tuple(_DESCRIPTIONS)
+#: What ``problem_responses()`` documents by default (403 only where a route names it).
+ALL_PROBLEM_CODES = tuple(code for code in _DESCRIPTIONS if code != 403)
 
 
 class FieldError(BaseModel):

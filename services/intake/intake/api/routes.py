@@ -117,6 +117,7 @@ def _command(key: str, request_hash: str, body: PetitionBody) -> SubmitPetition:
         attachments=tuple(body.attachments),
         identity_protection=body.identity_protection,
         reception_entry=body.reception_entry,
+        redacted_summary=body.redacted_summary,
     )
 
 
@@ -130,8 +131,11 @@ def _visible_query(caller: Caller) -> sa.Select[Any]:
 
 
 def _case_out(row: Any) -> CaseOut:
+    state = state_from_json(row.state)
     out = CaseOut.model_validate(row, from_attributes=True)
-    proposal = state_from_json(row.state).proposal
+    if state.redacted_summary is not None:
+        out = out.model_copy(update={"redacted_summary": state.redacted_summary})
+    proposal = state.proposal
     if proposal is None:
         return out
     shown = ProposalOut(

@@ -75,6 +75,14 @@ class PetitionBody(_In):
         default_factory=list, max_length=MAX_ATTACHMENTS
     )
     identity_protection: bool = Field(default=False, description="The denouncer asks for identity protection")
+    redacted_summary: str | None = Field(
+        default=None,
+        min_length=1,
+        max_length=MAX_SUMMARY,
+        description="The receiving clerk's summary without names, addresses, ID numbers or other identifying "
+        "details: the only text of the petition stored and shown in clear (the summary, content and attachments "
+        "are encrypted)",
+    )
     reception_entry: str | None = Field(default=None, max_length=100)
 
     @model_validator(mode="after")
@@ -140,6 +148,9 @@ class CaseOut(BaseModel):
     last_event: str
     updated_at: UtcDateTime
     proposal: ProposalOut | None = None
+    redacted_summary: str | None = Field(
+        default=None, description="The receiving clerk's summary without identifying details (the only clear text)"
+    )
 
 
 class CaseList(BaseModel):

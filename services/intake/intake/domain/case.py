@@ -57,6 +57,10 @@ class CaseState:
     decided: bool = False
     published: bool = False
     events: int = 0
+    #: The receiving clerk's redacted summary (clear text without identifying details), if one was recorded.
+    redacted_summary: str | None = None
+    #: The case's people by person id, in the order they appear (pseudonym numbers are positions + 1).
+    persons: tuple[str, ...] = ()
 
 
 NEW = CaseState()
@@ -88,6 +92,8 @@ def evolve(state: CaseState, envelope: Envelope) -> CaseState:
             handling_agency=agency,
             visible_to=frozenset({agency}),
             round=int(p.get("round", 1)),
+            redacted_summary=p.get("redacted_summary"),
+            persons=tuple(str(s["person_id"]) for s in p.get("submitters", ())),
         )
     if t == ev.OUTCOME_PROPOSED:
         outcome = p.get("outcome")

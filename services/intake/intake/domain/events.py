@@ -5,13 +5,14 @@ routing, deadlines and statistics.
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from datetime import date
 from enum import StrEnum
-from typing import ClassVar
+from typing import Any, ClassVar
 
 from casereg.crypto.fields import Encrypted
 from casereg.crypto.person import SealedIdentity
-from casereg.log.events import DomainEvent
+from casereg.log.events import DomainEvent, Upcaster
 from pydantic import BaseModel, ConfigDict, Field
 
 from intake.domain.model import Channel, ComplicatedCriterion, PetitionKind, RefusalGround, SubjectMatterKind
@@ -37,11 +38,26 @@ class Submitter(_Value):
     representative: bool = False
 
 
+def _petition_v1_to_v2(payload: dict[str, Any]) -> dict[str, Any]:
+    """v1 kept attachment references in clear: they stay readable as ``legacy_attachments`` (never rewritten)."""
+    return {
+        **payload,
+        "attachments": [],
+        "legacy_attachments": list(payload.get("attachments", [])),
+        "redacted_summary": None,
+    }
+
+
 class PetitionReceived(DomainEvent):
-    """A petition entered the registry (DESIGN §7). Deadlines count from the envelope's ``occurred_at``."""
+    """A petition entered the registry (DESIGN §7). Deadlines count from the envelope's ``occurred_at``.
+
+    v2: attachment references are ciphertext under the case's key, and the receiving clerk's redacted summary
+    (clear text without identifying details) is what routing, the feed and national sync may show.
+    """
 
     event_type: ClassVar[str] = "PetitionReceived"
-    schema_version: ClassVar[int] = 1
+    schema_version: ClassVar[int] = 2
+    upcasters: ClassVar[Mapping[int, Upcaster]] = {1: _petition_v1_to_v2}
 
     receipt_no: int
     received_by: str
@@ -55,7 +71,11 @@ class PetitionReceived(DomainEvent):
     forwarded_by: str | None = None
     summary: Encrypted
     content: Encrypted | None = None
-    attachments: tuple[str, ...] = ()
+    attachments: tuple[Encrypted, ...] = ()
+    #: Attachment references of v1 events, recorded in clear before v2 (none are written any more).
+    legacy_attachments: tuple[str, ...] = ()
+    #: The receiving clerk's summary without names, addresses or other identifying details (clear text).
+    redacted_summary: str | None = Field(default=None, max_length=2000)
     submitters: tuple[Submitter, ...]
     people_count: int = Field(ge=1)
     identity_protection: bool = False

@@ -23,6 +23,16 @@ def seal_text(keys: KeyStore, case_id: str, text: str | None, context: str) -> E
     return None if text is None else encrypt_text(keys, case_key(case_id), text, context)
 
 
+def seal_attachments(keys: KeyStore, case_id: str, references: tuple[str, ...]) -> tuple[Encrypted, ...]:
+    """Attachment references name documents (and often people): ciphertext under the case's key, each bound
+    to its place in the list."""
+    return tuple(encrypt_text(keys, case_key(case_id), ref, attachment_context(i)) for i, ref in enumerate(references))
+
+
+def attachment_context(index: int) -> str:
+    return f"case.attachments[{index}]"
+
+
 def person_id(case_id: str, index: int) -> str:
     return str(uuid.uuid5(PERSON_NAMESPACE, f"{case_id}/{index}"))
 

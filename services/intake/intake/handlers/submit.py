@@ -21,7 +21,7 @@ from intake.domain.events import PetitionReceived, ReceiptNumberIssued, SubjectM
 from intake.domain.model import CaseStatus
 from intake.domain.submission import CounterState, case_id_for, counter_id, decide_submission
 from intake.handlers.deps import IntakeDeps
-from intake.handlers.sealing import case_key, person_key_ids, seal_submitters, seal_text
+from intake.handlers.sealing import case_key, person_key_ids, seal_attachments, seal_submitters, seal_text
 
 VIETNAM = ZoneInfo("Asia/Ho_Chi_Minh")
 MAX_ATTEMPTS = 200
@@ -64,7 +64,8 @@ def _petition(deps: IntakeDeps, caller: Caller, cmd: SubmitPetition, case_id: st
         forwarded_by=cmd.forwarded_by,
         summary=encrypt_text(deps.keys, case_key(case_id), cmd.summary, "case.summary"),
         content=seal_text(deps.keys, case_id, cmd.content, "case.content"),
-        attachments=cmd.attachments,
+        attachments=seal_attachments(deps.keys, case_id, cmd.attachments),
+        redacted_summary=cmd.redacted_summary,
         submitters=seal_submitters(deps.keys, case_id, cmd.submitters),
         people_count=cmd.people_count,
         identity_protection=cmd.identity_protection,
