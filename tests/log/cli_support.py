@@ -11,6 +11,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 import typer
+from casereg.audit.cli import register as register_audit
 from casereg.log.cli import register
 from casereg.platform.credentials import credentials_path
 from casereg.platform.nats_embedded import EmbeddedNats
@@ -63,6 +64,7 @@ def make_cli_env(server: EmbeddedNats, settings: PlatformSettings, tmp_path: Pat
 def log_app() -> typer.Typer:
     app = typer.Typer(pretty_exceptions_enable=False, add_completion=False)
     register(app)
+    register_audit(app)
     return app
 
 

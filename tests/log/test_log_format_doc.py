@@ -5,14 +5,12 @@ from __future__ import annotations
 import ast
 import io
 import json
-import shutil
 import subprocess
 import sys
 from datetime import timedelta
 from pathlib import Path
 from typing import Any
 
-import casereg_verify
 import rfc8785
 from casereg.log.canonical import MAX_SAFE_INT, canonical_bytes, event_hash
 from casereg.log.envelope import Actor, AggregateRef, new_event_id
@@ -24,10 +22,10 @@ from casereg.log.verify import verify_messages
 from hypothesis import given
 from hypothesis import strategies as st
 
+from tests.audit.support import VERIFIER, run_offline
 from tests.log.conftest import LogEnv
 
 DOC = Path(__file__).resolve().parents[2] / "docs" / "log-format.md"
-VERIFIER = Path(casereg_verify.__file__).parent
 # Text that exercises the canonical-JSON rules: Vietnamese, quotes, escapes, control characters, U+2028, astral.
 AWKWARD = 'Đơn "khiếu nại" \\ của bà Lê Thị Ả\ttab\nnew line \x01 \x7f \u2028 😀 ﬁ'
 
@@ -45,22 +43,6 @@ def test_the_offline_verifier_uses_the_standard_library_only_and_the_doc_points_
     doc = DOC.read_text(encoding="utf-8")
     assert "-m casereg_verify.verify" in doc
     assert "import hashlib" not in doc  # one implementation: the package, not a copy in the doc
-
-
-def run_offline(tmp_path: Path, *args: str) -> subprocess.CompletedProcess[str]:
-    """The verifier package alone, copied to a temporary directory, run by the base interpreter isolated (-I)
-    and without site-packages (-S): nothing of the project and no third-party package can be imported."""
-    target = tmp_path / "offline"
-    if not target.exists():
-        shutil.copytree(VERIFIER, target / "casereg_verify", ignore=shutil.ignore_patterns("__pycache__"))
-    boot = (
-        f"import sys, runpy; sys.path.insert(0, {str(target)!r}); "
-        "runpy.run_module('casereg_verify.verify', run_name='__main__', alter_sys=True)"
-    )
-    base = getattr(sys, "_base_executable", sys.executable)
-    return subprocess.run(
-        [base, "-I", "-S", "-c", boot, *args], capture_output=True, text=True, timeout=120, check=False
-    )
 
 
 def run_offline_on(tmp_path: Path, messages: list[RawMessage]) -> subprocess.CompletedProcess[str]:
@@ -128,7 +110,9 @@ def edited(msg: RawMessage, index: int, rehash: bool = False, **change: Any) -> 
     return RawMessage(msg.stream_seq, msg.subject, json.dumps(body, ensure_ascii=False).encode(), msg.time)
 
 
-async def test_offline_verifier_agrees_with_verify_on_clean_and_tampered_exports(log_env: LogEnv, tmp_path: Path) -> None:
+async def test_offline_verifier_agrees_with_verify_on_clean_and_tampered_exports(
+    log_env: LogEnv, tmp_path: Path
+) -> None:
     await write(log_env, "a1", 4)
     await write(log_env, "b2", 2, per_commit=3)  # commits of several events
     counter = AggregateRef(kind="counter", id="gl-btcd-2026")
