@@ -126,7 +126,8 @@ def build_broker(settings: ServiceSettings, user: str, name: str) -> NatsBroker:
     )
 
 
-async def _watch_parent(expected: int, stop: asyncio.Event) -> None:
+async def watch_parent(expected: int, stop: asyncio.Event) -> None:
+    """Set ``stop`` once this process's parent is no longer ``expected`` (the supervisor died)."""
     while not stop.is_set():
         if os.getppid() != expected:
             structlog.get_logger("casereg.service").warning("supervisor gone; stopping", supervisor=expected)
@@ -148,7 +149,7 @@ async def run(definition: ServiceDefinition) -> None:
         loop.add_signal_handler(sig, stop.set)
     watcher: asyncio.Task[None] | None = None
     if supervisor := os.environ.get(SUPERVISOR_PID_ENV):
-        watcher = asyncio.create_task(_watch_parent(int(supervisor), stop))
+        watcher = asyncio.create_task(watch_parent(int(supervisor), stop))
     try:
         await serve(definition, settings, stop)
     finally:
