@@ -7,10 +7,12 @@ acceptance tests run the real simulator process behind the real HTTP adapter.
 from __future__ import annotations
 
 import hashlib
-from collections.abc import AsyncIterator, Mapping
+from collections.abc import AsyncIterator, Iterator, Mapping
 from dataclasses import dataclass, field
+from pathlib import Path
 from typing import Any
 
+import pytest
 import sqlalchemy as sa
 from casereg.db import PLATFORM_MIGRATIONS, create_engine, migrate
 from casereg.log.canonical import canonical_bytes
@@ -24,6 +26,17 @@ LEDGER_MIGRATIONS = [PLATFORM_MIGRATIONS, ("national_sync.migrations", "alembic_
 def ledger_engine(url: str) -> sa.Engine:
     migrate(url, LEDGER_MIGRATIONS)
     return create_engine(url)
+
+
+@pytest.fixture(params=["sqlite", pytest.param("postgres", marks=pytest.mark.postgres)])
+def engine(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[sa.Engine]:
+    """A migrated ledger database: SQLite, and a PostgreSQL schema of its own."""
+    url = (
+        f"sqlite:///{tmp_path / 'ledger.db'}" if request.param == "sqlite" else request.getfixturevalue("pg_schema_url")
+    )
+    engine = ledger_engine(url)
+    yield engine
+    engine.dispose()
 
 
 def add_versions(engine: sa.Engine, kind: str, record_id: str, versions: range) -> None:

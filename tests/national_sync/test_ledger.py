@@ -4,11 +4,8 @@ seals from their own stream become ``seal`` versions. SQLite and PostgreSQL."""
 from __future__ import annotations
 
 import json
-from collections.abc import Iterator
 from datetime import date
-from pathlib import Path
 
-import pytest
 import sqlalchemy as sa
 from casereg.projections.positions import read_position
 from casereg.projections.rebuild import Rebuild
@@ -27,18 +24,9 @@ from nats.js.errors import BadRequestError
 
 from tests.intake.conftest import IntakeEnv, caller, petition
 from tests.intake.conftest import intake_env as intake_env
-from tests.national_sync.ledger_support import ledger_engine, rows
+from tests.national_sync.ledger_support import engine as engine
+from tests.national_sync.ledger_support import rows
 from tests.projections.conftest import running, wait_for
-
-
-@pytest.fixture(params=["sqlite", pytest.param("postgres", marks=pytest.mark.postgres)])
-def engine(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[sa.Engine]:
-    url = (
-        f"sqlite:///{tmp_path / 'ledger.db'}" if request.param == "sqlite" else request.getfixturevalue("pg_schema_url")
-    )
-    engine = ledger_engine(url)
-    yield engine
-    engine.dispose()
 
 
 def states(engine: sa.Engine) -> list[tuple[str, str, int, str]]:

@@ -4,27 +4,15 @@ across records; conflicts, rejections and outages handled as the ledger says. SQ
 from __future__ import annotations
 
 import asyncio
-from collections.abc import Iterator
-from pathlib import Path
 
-import pytest
 import sqlalchemy as sa
 from national_sync.operations import ledger_status, retry
 from national_sync.pusher import Pusher
 from national_sync.tables import PENDING, PUSHED, REJECTED, outbox
 
-from tests.national_sync.ledger_support import FakeNational, add_versions, ledger_engine, rows
+from tests.national_sync.ledger_support import FakeNational, add_versions, rows
+from tests.national_sync.ledger_support import engine as engine
 from tests.projections.conftest import running, wait_for
-
-
-@pytest.fixture(params=["sqlite", pytest.param("postgres", marks=pytest.mark.postgres)])
-def engine(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[sa.Engine]:
-    url = (
-        f"sqlite:///{tmp_path / 'ledger.db'}" if request.param == "sqlite" else request.getfixturevalue("pg_schema_url")
-    )
-    engine = ledger_engine(url)
-    yield engine
-    engine.dispose()
 
 
 def all_pushed(engine: sa.Engine) -> bool:
