@@ -10,10 +10,13 @@ from typing import Annotated, Any
 
 import nats.errors
 import sqlalchemy as sa
+from casereg.access.records import AccessAction, record_access
+from casereg.audit.labels import Lang
+from casereg.audit.timeline import entry as timeline_entry
 from casereg.crypto.person import PersonIdentity
 from casereg.directory.model import Level
 from casereg.log.canonical import parse_time
-from casereg.log.envelope import AggregateRef
+from casereg.log.envelope import Actor, AggregateRef
 from fastapi import APIRouter, Depends, Header, Query
 from fastapi.responses import JSONResponse
 
@@ -30,6 +33,7 @@ from intake.api.schemas import (
     FeedItem,
     FeedOut,
     HistoryEvent,
+    HistoryFact,
     HistoryOut,
     PetitionBody,
     ProposalOut,
@@ -335,7 +339,9 @@ async def case_history(
     who: CurrentCaller,
     api: State,
     as_of: Annotated[str | None, Query(description="A stream sequence, or an RFC 3339 time (UTC, with Z)")] = None,
+    lang: Annotated[Lang, Query(description="Labels in Vietnamese (default) or English")] = "vi",
 ) -> HistoryOut:
+    """The case's timeline as of a moment; the read is recorded on the case's access subject."""
     caller = _caller(who)
     try:
         await load_visible(api.deps, caller, case_id)
@@ -353,9 +359,13 @@ async def case_history(
                 errors=[FieldError(field="query.as_of", message="not a sequence or a time")],
             ) from None
     envelopes = await api.deps.log.events(AggregateRef.case(case_id), as_of=point)
-    return HistoryOut(
-        case_id=case_id,
-        events=[
+    actor = Actor(agency=caller.agency, officer=caller.officer, role=caller.role, service="intake")
+    detail = f"GET history as of {as_of}" if as_of else "GET history"
+    await record_access(api.deps.log, case_id, actor, AccessAction.HISTORY, detail=detail)
+    events = []
+    for e in envelopes:
+        shown = timeline_entry(e, lang)
+        events.append(
             HistoryEvent(
                 seq=e.seq,
                 event_id=e.event_id,
@@ -365,10 +375,13 @@ async def case_history(
                 recorded_at=e.recorded_at,
                 actor=e.actor.model_dump(),
                 payload=_redact(e.payload),
+                label=shown.label,
+                facts=[HistoryFact(field=f.field, label=f.label, value=f.value) for f in shown.facts],
+                rule=shown.rule,
+                trace_id=shown.trace_id,
             )
-            for e in envelopes
-        ],
-    )
+        )
+    return HistoryOut(case_id=case_id, events=events)
 
 
 def _micro(text: str) -> str:

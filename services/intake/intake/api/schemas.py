@@ -160,6 +160,12 @@ class CaseList(BaseModel):
     offset: int
 
 
+class HistoryFact(BaseModel):
+    field: str = Field(description="The payload field")
+    label: str = Field(description="Its label in the requested language")
+    value: Any = Field(description='Its value; encrypted parts appear as "đã mã hoá" (vi) or "<encrypted>" (en)')
+
+
 class HistoryEvent(BaseModel):
     seq: int
     event_id: str
@@ -169,6 +175,10 @@ class HistoryEvent(BaseModel):
     recorded_at: UtcDateTime
     actor: dict[str, str | None]
     payload: dict[str, Any] = Field(description='Encrypted fields appear as {"encrypted": true}')
+    label: str = Field(description="The event's name in the requested language (the raw type when it has none)")
+    facts: list[HistoryFact] = Field(description="The facts that matter for this event type, labelled")
+    rule: str | None = Field(description="The rule or legal article cited (rule id and version, article, basis)")
+    trace_id: str | None = Field(description="The writer's trace id, when it had one")
 
 
 class HistoryOut(BaseModel):
