@@ -15,13 +15,14 @@ from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import Any, TypeVar
 
+import httpx
 import pytest
 from casereg.platform.nats_embedded import free_port
 from casereg.platform.status_file import pid_alive, read_status, status_path
 
 pytestmark = [pytest.mark.e2e, pytest.mark.slow]
 
-SERVICES = {"escalation", "intake", "national-sync", "routing"}
+SERVICES = {"escalation", "intake", "national-sync", "routing", "national-sim"}  # the simulator in development
 CASEREG = str(Path(sys.executable).parent / "casereg")
 T = TypeVar("T")
 
@@ -46,6 +47,7 @@ class System:
             "CASEREG_EMBEDDED_NATS_PORT": str(free_port()),
             "CASEREG_EMBEDDED_NATS_MONITOR_PORT": str(free_port()),
             "CASEREG_INTAKE_HTTP_PORT": str(free_port()),
+            "CASEREG_SIMULATOR_PORT": str(free_port()),
         }
         self.output = tmp_path / "up.log"
         self.proc: subprocess.Popen[bytes] | None = None
@@ -113,6 +115,12 @@ def test_up_status_restart_and_clean_stop(system: System) -> None:
     view = until(system.healthy, 90, "all services healthy")
     assert set(view["services"]) == SERVICES
     assert all(s["health"]["status"] == "ok" and s["health"]["ready"] for s in view["services"].values())
+    simulator = f"http://127.0.0.1:{system.env['CASEREG_SIMULATOR_PORT']}"
+    answer = httpx.get(f"{simulator}/v1/simulator/stats", timeout=30)
+    assert answer.headers["X-Simulator"].startswith("casereg national-database simulator")
+    assert answer.json()["accepted_out_of_order"] == 0
+    sync_env = Path(f"/proc/{view['services']['national-sync']['pid']}/environ").read_bytes().split(b"\0")
+    assert f"CASEREG_NATIONAL_SYNC_NATIONAL_URL={simulator}".encode() in sync_env
 
     victim = "routing"
     old_pid = view["services"][victim]["pid"]

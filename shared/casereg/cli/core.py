@@ -7,12 +7,14 @@ import json
 from typing import Annotated
 
 import typer
+from pydantic import ValidationError
 from rich.console import Console
 from rich.table import Table
 
 from casereg.cli.runtime import CommandError, run_async
 from casereg.platform import status_check
 from casereg.platform.embedded import EmbeddedConfigError, EmbeddedSettings, resolve
+from casereg.platform.processes import extra_processes
 from casereg.platform.service import load_definition, service_names
 from casereg.platform.service import run as run_service
 from casereg.platform.status_check import SystemView
@@ -32,6 +34,9 @@ def _settings() -> tuple[PlatformSettings, EmbeddedSettings]:
         return resolve(load(PlatformSettings), EmbeddedSettings())
     except EmbeddedConfigError as exc:
         raise CommandError(str(exc)) from None
+    except ValidationError as exc:  # e.g. production mode with a development secret: one clear line
+        problems = "; ".join(str(e["msg"]).removeprefix("Value error, ") for e in exc.errors())
+        raise CommandError(f"invalid CASEREG_* settings: {problems}") from None
 
 
 def up(
@@ -39,13 +44,16 @@ def up(
         float, typer.Option(help="Seconds a service gets to stop after SIGTERM before SIGKILL.")
     ] = 10.0,
 ) -> None:
-    """Start NATS, provision the log, run migrations and supervise every service until Ctrl-C."""
+    """Start NATS, provision the log, run migrations and supervise every service (and, in development, the
+    national-database simulator) until Ctrl-C."""
 
     async def main() -> int:
         platform, embedded = _settings()
         platform = prepare(platform)
         setup_logging("supervisor")
-        supervisor = Supervisor(platform, embedded, service_names(), stop_timeout=stop_timeout)
+        supervisor = Supervisor(
+            platform, embedded, service_names(), processes=extra_processes(platform), stop_timeout=stop_timeout
+        )
         try:
             return await supervisor.run()
         except SupervisorError as exc:

@@ -1,6 +1,7 @@
 """Health and readiness of a service, asked and answered over NATS request/reply.
 
-Every service answers on ``casereg.<province>.health.<service>`` with a :class:`HealthReport`. ``ready``
+Every service answers on ``casereg.<province>.health.<service>`` with a :class:`HealthReport`; a supervised process
+that is not a NATS service (:mod:`casereg.platform.processes`) answers the same document over HTTP. ``ready``
 means the service finished starting and every readiness check passes; ``status`` is ``ok`` when every check
 passes and ``degraded`` otherwise.
 """
@@ -10,6 +11,7 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Literal
 
+import httpx
 from nats.aio.client import Client as NATS
 from nats.errors import NoRespondersError
 from nats.errors import TimeoutError as NatsTimeoutError
@@ -51,7 +53,25 @@ async def request_health(nc: NATS, province: str, service: str, reply_timeout: f
         raise HealthUnavailable("no responders") from None
     except (TimeoutError, NatsTimeoutError):
         raise HealthUnavailable(f"no answer within {reply_timeout}s") from None
+    return _parse(reply.data)
+
+
+async def request_http_health(url: str, reply_timeout: float = 2.0) -> HealthReport:
+    """The health of a supervised process that is not a NATS service (``GET url`` answers a HealthReport)."""
     try:
-        return HealthReport.model_validate_json(reply.data)
+        async with httpx.AsyncClient(timeout=reply_timeout) as client:
+            response = await client.get(url)
+    except httpx.TimeoutException:
+        raise HealthUnavailable(f"no answer within {reply_timeout}s") from None
+    except httpx.TransportError as exc:
+        raise HealthUnavailable(f"unreachable: {type(exc).__name__}") from None
+    if response.status_code != 200:
+        raise HealthUnavailable(f"health answered HTTP {response.status_code}")
+    return _parse(response.content)
+
+
+def _parse(data: bytes) -> HealthReport:
+    try:
+        return HealthReport.model_validate_json(data)
     except ValidationError as exc:
         raise HealthUnavailable(f"invalid health reply: {exc.error_count()} errors") from None

@@ -11,7 +11,7 @@ from pydantic import BaseModel
 
 from casereg.platform.connect import password_for
 from casereg.platform.credentials import OPERATOR_USER
-from casereg.platform.health import HealthReport, HealthUnavailable, request_health
+from casereg.platform.health import HealthReport, HealthUnavailable, request_health, request_http_health
 from casereg.platform.status_file import State, SupervisorStatus, pid_alive, read_status
 from casereg.settings import PlatformSettings
 
@@ -65,13 +65,15 @@ async def _service_view(
     alive = pid_alive(svc.pid)
     health: HealthReport | None = None
     detail = ""
-    if nc is None:
-        detail = "NATS unreachable"
-    else:
-        try:
+    try:
+        if svc.health_url is not None:
+            health = await request_http_health(svc.health_url, reply_timeout)
+        elif nc is None:
+            detail = "NATS unreachable"
+        else:
             health = await request_health(nc, province, name, reply_timeout)
-        except HealthUnavailable as exc:
-            detail = str(exc)
+    except HealthUnavailable as exc:
+        detail = str(exc)
     if health is not None and not health.healthy:
         failing = [k for k, c in health.checks.items() if not c.ok]
         detail = "failing: " + ", ".join(failing) if failing else "not ready"

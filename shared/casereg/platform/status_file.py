@@ -31,6 +31,8 @@ class ServiceStatus(BaseModel):
     restarts: int = 0
     started_at: datetime | None = None
     last_exit_code: int | None = None
+    #: Set for a supervised process that is not a NATS service: its health is asked over HTTP here.
+    health_url: str | None = None
 
 
 class NatsStatus(BaseModel):

@@ -1,7 +1,9 @@
 """``casereg up``: the embedded default on one machine, under one supervisor.
 
 Order of start: credentials, the embedded ``nats-server``, provisioning of the log (admin user),
-migrations, then every service of the ``casereg.services`` entry-point group as its own OS process. Each
+migrations, then every service of the ``casereg.services`` entry-point group as its own OS process, and every
+extra process of the ``casereg.processes`` group (:mod:`casereg.platform.processes`, e.g. the national-database
+simulator in development) the same way. Each
 service's output is prefixed with its name; a service that exits is restarted with exponential backoff (0.5 s
 doubling to 30 s, back to 0.5 s after a minute of running). On SIGINT/SIGTERM the services get SIGTERM
 (SIGKILL after a timeout), then NATS stops. ``<var_dir>/run/supervisor.json`` records every pid and state
@@ -16,7 +18,7 @@ import fcntl
 import os
 import signal
 import sys
-from collections.abc import Iterator
+from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
@@ -29,6 +31,7 @@ from casereg.platform.connect import connect
 from casereg.platform.credentials import ADMIN_USER
 from casereg.platform.embedded import EmbeddedSettings, embedded_server
 from casereg.platform.nats_embedded import EmbeddedNats
+from casereg.platform.processes import ExtraProcess
 from casereg.platform.service import SUPERVISOR_PID_ENV
 from casereg.platform.status_file import (
     NatsStatus,
@@ -95,18 +98,21 @@ class Supervisor:
         embedded: EmbeddedSettings,
         services: list[str],
         *,
+        processes: Sequence[ExtraProcess] = (),
         stop_timeout: float = 10.0,
         backoff: Backoff | None = None,
         out: TextIO | None = None,
     ) -> None:
         self.settings = settings
         self.embedded = embedded
-        self.services = services
+        self.extra = {p.name: p for p in processes}
+        #: Every supervised process: the services, then the extra processes (casereg.platform.processes).
+        self.services = [*services, *self.extra]
         self.stop_timeout = stop_timeout
         self.backoff = backoff or Backoff()
         self.out = out or sys.stdout
         self.color = self.out.isatty()
-        self.width = max((len(n) for n in services), default=0)
+        self.width = max((len(n) for n in self.services), default=0)
         self.stopping = asyncio.Event()
         self.exit_code = 0
         self.nats: EmbeddedNats | None = None
@@ -118,7 +124,10 @@ class Supervisor:
             var_dir=str(settings.var_dir),
             started_at=now,
             updated_at=now,
-            services={name: ServiceStatus(name=name) for name in services},
+            services={
+                name: ServiceStatus(name=name, health_url=p.health_url if (p := self.extra.get(name)) else None)
+                for name in self.services
+            },
         )
         self.status_file = status_path(settings.var_dir)
 
@@ -258,7 +267,13 @@ class Supervisor:
             "CASEREG_PROVINCE": self.settings.province,
             SUPERVISOR_PID_ENV: str(os.getpid()),
             "PYTHONUNBUFFERED": "1",
+            **{k: v for p in self.extra.values() for k, v in p.env.items()},
         }
+
+    def _command(self, name: str) -> tuple[str, ...]:
+        if (extra := self.extra.get(name)) is not None:
+            return extra.args
+        return ("-m", "casereg.platform.service_main", name)
 
     async def _supervise(self, name: str) -> None:
         status = self.status.services[name]
@@ -266,9 +281,7 @@ class Supervisor:
         while not self.stopping.is_set():
             proc = await asyncio.create_subprocess_exec(
                 sys.executable,
-                "-m",
-                "casereg.platform.service_main",
-                name,
+                *self._command(name),
                 stdout=asyncio.subprocess.PIPE,
                 stderr=asyncio.subprocess.STDOUT,
                 stdin=asyncio.subprocess.DEVNULL,
