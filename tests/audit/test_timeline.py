@@ -53,10 +53,11 @@ def envelope(event_type: str, payload: dict[str, object]) -> Envelope:
     )  # fmt: skip
 
 
-@pytest.mark.parametrize(
-    ("lang", "mark", "title"), [("vi", "đã mã hoá", "Quá hạn"), ("en", "<encrypted>", "Deadline missed")]
-)
-def test_an_entry_shows_facts_rule_trace_and_hides_encrypted_fields(lang: str, mark: str, title: str) -> None:
+CASES: list[tuple[Lang, str, str]] = [("vi", "đã mã hoá", "Quá hạn"), ("en", "<encrypted>", "Deadline missed")]
+
+
+@pytest.mark.parametrize(("lang", "mark", "title"), CASES)
+def test_an_entry_shows_facts_rule_trace_and_hides_encrypted_fields(lang: Lang, mark: str, title: str) -> None:
     secret = {"alg": "A256GCM", "kid": "case-c1", "nonce": "bm9uY2U=", "ct": "c2VjcmV0"}
     e = entry(
         envelope(
