@@ -1,0 +1,101 @@
+"""Reconciliation on real pieces: intake's events on a real log, the ledger, the pushers through the real HTTP
+adapter to the real simulator process; then every kind of difference is listed, and none when all agree."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from pathlib import Path
+
+import httpx
+import pytest
+from casereg.log.canonical import canonical_bytes
+from casereg.projections.positions import read_position
+from casereg.projections.runner import ProjectionRunner, RunnerOptions
+from intake.domain.model import PetitionKind
+from intake.handlers.submit import submit
+from national_sync.adapter import HttpNationalAdapter
+from national_sync.ledger import NAME, ledger_projection
+from national_sync.projections import registry
+from national_sync.pusher import Pusher
+from national_sync.reconcile import Latest, LedgerView, compare, from_ledger, from_log, from_national, lines
+from national_sync.settings import NationalSyncSettings
+from national_sync.tables import REJECTED, outbox
+
+from tests.intake.conftest import IntakeEnv, caller, petition
+from tests.intake.conftest import intake_env as intake_env
+from tests.national_sync.ledger_support import ledger_engine
+from tests.national_sync.simulator_support import SimulatorProcess, simulator_process
+from tests.projections.conftest import running, wait_for
+
+
+@pytest.fixture
+def simulator(tmp_path: Path) -> Iterator[SimulatorProcess]:
+    (tmp_path / "sim").mkdir()
+    with simulator_process(tmp_path / "sim") as process:
+        yield process
+
+
+async def test_differences_are_listed_and_none_when_all_agree(
+    intake_env: IntakeEnv, simulator: SimulatorProcess, tmp_path: Path
+) -> None:
+    settings = intake_env.settings
+    deps = await intake_env.deps()
+    cases = [await submit(deps, caller(), petition(f"r{i}", kind=PetitionKind.DENUNCIATION)) for i in range(4)]
+    engine = ledger_engine(f"sqlite:///{tmp_path / 'ledger.db'}")
+    own = NationalSyncSettings(national_url=simulator.url, retry_attempts=2, retry_initial=0.01, retry_max=0.05)
+    adapter = HttpNationalAdapter(own, settings.province)
+    runner = ProjectionRunner(
+        ledger_projection(settings.province),
+        engine,
+        deps.log.js,
+        settings.stream,
+        registry(),
+        options=RunnerOptions(fetch_timeout=0.2),
+    )
+    last = int((await deps.log.js.stream_info(settings.stream)).state.last_seq)
+
+    def position() -> int:
+        with engine.connect() as conn:
+            return read_position(conn, NAME)
+
+    async def differences() -> list[str]:
+        log = await from_log(
+            deps.log.js, settings.stream, settings.seals_stream, settings.province, registry(), position(), 0
+        )
+        return lines(compare(log, from_ledger(engine), await from_national(adapter.holdings())))
+
+    try:
+        async with running(runner), running(Pusher(engine, adapter, poll_interval=0.05)):
+            await wait_for(lambda: position() >= last)
+            await wait_for(lambda: from_ledger(engine).unpushed == {} and len(from_ledger(engine).latest) == 4)
+        assert await differences() == []
+
+        first, second, third = (c.case_id for c in cases[:3])
+        with engine.begin() as conn:  # the ledger lost the record of one case, and thinks another was rejected
+            conn.execute(outbox.delete().where(outbox.c.record_id == first))
+            conn.execute(outbox.update().where(outbox.c.record_id == second).values(state=REJECTED))
+        async with httpx.AsyncClient(base_url=simulator.url) as http:  # the national side got a foreign version
+            body = canonical_bytes({"version": 2, "previous_version": 1, "payload": {"forged": True}})
+            path = f"/v1/provinces/{settings.province}/records/case/{third}/versions/2"
+            answer = await http.put(
+                path, content=body, headers={"Idempotency-Key": "x", "Content-Type": "application/json"}
+            )
+            assert answer.status_code == 201, answer.text
+        found = await differences()
+        assert [line.split(" (")[0] for line in found] == sorted(
+            [
+                f"case {first}: missing-in-ledger",
+                f"case {second}: not-pushed",
+                f"case {third}: national-differs",
+            ]
+        )
+        assert all("v1" in line for line in found)
+    finally:
+        await adapter.aclose()
+        engine.dispose()
+
+
+def test_a_record_only_the_national_side_holds_is_a_difference() -> None:
+    national = {("case", "ghost"): Latest(1, "a" * 64)}
+    found = compare({}, LedgerView({}, {}, 0, 0), national)
+    assert [(d.kind, d.record_id, d.what) for d in found] == [("case", "ghost", "not-in-log")]
