@@ -7,7 +7,7 @@ import pkgutil
 from datetime import UTC, datetime
 
 import pytest
-from casereg.audit.labels import EVENTS, LANGS
+from casereg.audit.labels import EVENTS, LANGS, Lang
 from casereg.audit.timeline import entry, render
 from casereg.log.envelope import Actor, Envelope
 from casereg.log.events import DomainEvent
