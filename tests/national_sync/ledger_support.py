@@ -16,9 +16,16 @@ import pytest
 import sqlalchemy as sa
 from casereg.db import PLATFORM_MIGRATIONS, create_engine, migrate
 from casereg.log.canonical import canonical_bytes
+from casereg.projections.positions import read_position
+from casereg.projections.projection import Projection
+from casereg.projections.runner import ProjectionRunner, RunnerOptions
 from national_sync.adapter import Holding, NationalUnavailable, PushOutcome, PushRecord, PushResult
-from national_sync.ledger import record_versions
+from national_sync.ledger import NAME, ledger_projection, record_versions
+from national_sync.projections import registry
 from national_sync.tables import outbox
+
+from tests.intake.conftest import IntakeEnv
+from tests.projections.conftest import running, wait_for
 
 LEDGER_MIGRATIONS = [PLATFORM_MIGRATIONS, ("national_sync.migrations", "alembic_version_national_sync")]
 
@@ -88,3 +95,21 @@ class FakeNational:
 
     async def aclose(self) -> None:
         return None
+
+
+async def project(env: IntakeEnv, engine: sa.Engine) -> Projection:
+    """Run the ledger projection until it has applied everything in the log now."""
+    deps = await env.deps()
+    projection = ledger_projection(env.settings.province)
+    runner = ProjectionRunner(
+        projection, engine, deps.log.js, env.settings.stream, registry(), options=RunnerOptions(fetch_timeout=0.2)
+    )
+    last = int((await deps.log.js.stream_info(env.settings.stream)).state.last_seq)
+
+    def position() -> int:
+        with engine.connect() as conn:
+            return read_position(conn, NAME)
+
+    async with running(runner):
+        await wait_for(lambda: position() >= last)
+    return projection

@@ -7,14 +7,14 @@ import json
 from datetime import date
 
 import sqlalchemy as sa
-from casereg.projections.positions import read_position
+from casereg.crypto.person import PersonIdentity
 from casereg.projections.rebuild import Rebuild
-from casereg.projections.runner import ProjectionRunner, RunnerOptions
-from intake.commands import RecordAction
+from intake.commands import RecordAction, SubmitterIn
 from intake.domain.model import ActionKind, PetitionKind
+from intake.domain.reception import ReceptionType
 from intake.handlers.act import act
+from intake.handlers.reception import OpenSession, RecordEntry, open_session, record_entry
 from intake.handlers.submit import submit
-from national_sync.ledger import NAME, ledger_projection
 from national_sync.projections import registry
 from national_sync.seals import SealFollower
 from national_sync.tables import PENDING, PUSHED, national_state, outbox
@@ -25,7 +25,7 @@ from nats.js.errors import BadRequestError
 from tests.intake.conftest import IntakeEnv, caller, petition
 from tests.intake.conftest import intake_env as intake_env
 from tests.national_sync.ledger_support import engine as engine
-from tests.national_sync.ledger_support import rows
+from tests.national_sync.ledger_support import project, rows
 from tests.projections.conftest import running, wait_for
 
 
@@ -43,19 +43,7 @@ async def test_events_become_gap_free_versions_and_a_rebuild_keeps_the_push_stat
     denunciation = await submit(deps, caller(), petition("d1", kind=PetitionKind.DENUNCIATION, name="Trần Văn Bảo"))
     accept = RecordAction(complaint.case_id, ActionKind.ACCEPT, date(2026, 7, 7), basis="LKN Art. 27")
     await act(deps, caller(role="handler"), accept, "accept-c1")
-    settings = intake_env.settings
-    projection = ledger_projection(settings.province)
-    runner = ProjectionRunner(
-        projection, engine, deps.log.js, settings.stream, registry(), options=RunnerOptions(fetch_timeout=0.2)
-    )
-    last = int((await deps.log.js.stream_info(settings.stream)).state.last_seq)
-
-    def position() -> int:
-        with engine.connect() as conn:
-            return read_position(conn, NAME)
-
-    async with running(runner):
-        await wait_for(lambda: position() >= last)
+    projection = await project(intake_env, engine)
 
     ledger = rows(engine)
     versions = [(r["record_id"], r["version"], r["previous_version"]) for r in ledger]
@@ -72,7 +60,7 @@ async def test_events_become_gap_free_versions_and_a_rebuild_keeps_the_push_stat
             outbox.update().where(outbox.c.record_id == complaint.case_id, outbox.c.version == 1).values(state=PUSHED)
         )
     before_rows, before_states = rows(engine), states(engine)
-    await Rebuild(projection, engine, deps.log.js, settings.stream, registry()).run()
+    await Rebuild(projection, engine, deps.log.js, intake_env.settings.stream, registry()).run()
     assert rows(engine) == before_rows
     assert states(engine) == before_states
 
@@ -100,3 +88,25 @@ async def test_seals_become_seal_versions_once(admin_nc: NATS, engine: sa.Engine
         ("seal", province, 3, 2),
     ]
     assert json.loads(seals[2]["payload"]) == {"seal_no": 3, "merkle_root": "r3"}
+
+
+async def test_reception_book_entries_become_reception_versions(intake_env: IntakeEnv, engine: sa.Engine) -> None:
+    deps = await intake_env.deps()
+    opened = await open_session(
+        deps,
+        caller(),
+        OpenSession("s1", "hash-s1", date(2026, 7, 6), ReceptionType.REGULAR, host_officer="chu-tich"),
+    )
+    citizen = SubmitterIn(PersonIdentity(full_name="Lê Văn Cường", id_number="052190009999"))
+    entry = await record_entry(
+        deps,
+        caller(),
+        RecordEntry(opened.session_id, "e1", "hash-e1", (citizen,), people_count=2, content="Hỏi về bồi thường"),
+    )
+    await project(intake_env, engine)
+    ledger = rows(engine)
+    assert [(r["kind"], r["record_id"], r["version"]) for r in ledger] == [("reception", entry.entry_id, 1)]
+    record = json.loads(ledger[0]["payload"])
+    assert record["session_id"] == opened.session_id and record["serial_no"] == entry.serial_no
+    assert record["people_count"] == 2 and record["reception_type"] == "regular"
+    assert "Cường" not in ledger[0]["payload"] and "052190009999" not in ledger[0]["payload"]

@@ -9,12 +9,9 @@ from pathlib import Path
 import httpx
 import pytest
 from casereg.log.canonical import canonical_bytes
-from casereg.projections.positions import read_position
-from casereg.projections.runner import ProjectionRunner, RunnerOptions
 from intake.domain.model import PetitionKind
 from intake.handlers.submit import submit
 from national_sync.adapter import HttpNationalAdapter
-from national_sync.ledger import NAME, ledger_projection
 from national_sync.projections import registry
 from national_sync.pusher import Pusher
 from national_sync.reconcile import Latest, LedgerView, compare, from_ledger, from_log, from_national, lines
@@ -23,7 +20,7 @@ from national_sync.tables import REJECTED, outbox
 
 from tests.intake.conftest import IntakeEnv, caller, petition
 from tests.intake.conftest import intake_env as intake_env
-from tests.national_sync.ledger_support import ledger_engine
+from tests.national_sync.ledger_support import ledger_engine, project
 from tests.national_sync.simulator_support import SimulatorProcess, simulator_process
 from tests.projections.conftest import running, wait_for
 
@@ -44,29 +41,22 @@ async def test_differences_are_listed_and_none_when_all_agree(
     engine = ledger_engine(f"sqlite:///{tmp_path / 'ledger.db'}")
     own = NationalSyncSettings(national_url=simulator.url, retry_attempts=2, retry_initial=0.01, retry_max=0.05)
     adapter = HttpNationalAdapter(own, settings.province)
-    runner = ProjectionRunner(
-        ledger_projection(settings.province),
-        engine,
-        deps.log.js,
-        settings.stream,
-        registry(),
-        options=RunnerOptions(fetch_timeout=0.2),
-    )
-    last = int((await deps.log.js.stream_info(settings.stream)).state.last_seq)
-
-    def position() -> int:
-        with engine.connect() as conn:
-            return read_position(conn, NAME)
 
     async def differences() -> list[str]:
         log = await from_log(
-            deps.log.js, settings.stream, settings.seals_stream, settings.province, registry(), position(), 0
+            deps.log.js,
+            settings.stream,
+            settings.seals_stream,
+            settings.province,
+            registry(),
+            from_ledger(engine).position,
+            0,
         )
         return lines(compare(log, from_ledger(engine), await from_national(adapter.holdings())))
 
     try:
-        async with running(runner), running(Pusher(engine, adapter, poll_interval=0.05)):
-            await wait_for(lambda: position() >= last)
+        await project(intake_env, engine)
+        async with running(Pusher(engine, adapter, poll_interval=0.05)):
             await wait_for(lambda: from_ledger(engine).unpushed == {} and len(from_ledger(engine).latest) == 4)
         assert await differences() == []
 
