@@ -132,3 +132,10 @@ def test_versions_are_gap_free_and_replaying_gives_the_same_records(events: list
     assert [u.version for u in first] == list(range(1, len(first) + 1))
     assert [(u.version, u.state) for u in first] == [(u.version, u.state) for u in again]
     assert first_states == again_states
+
+
+def test_a_mixed_petition_is_split_into_national_types_once_each() -> None:
+    split = {"classification": "mixed", "split_into": ["recommendation", "reflection", "complaint"]}
+    states, _ = run(received(), ("PetitionClassified", split))
+    assert case(states).type == "mixed"
+    assert case(states).split_into == ("recommendation_reflection", "complaint")

@@ -134,7 +134,7 @@ def _evolve_case(rec: NationalCase, e: Envelope) -> NationalCase:
             rec,
             {
                 "type": national_type(p["classification"]),
-                "split_into": tuple(national_type(k) for k in p.get("split_into", ())),
+                "split_into": tuple(dict.fromkeys(national_type(k) for k in p.get("split_into", ()))),
             },
         )
     if t == "OutcomeProposed":
