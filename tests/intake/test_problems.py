@@ -223,3 +223,24 @@ def test_a_message_quoting_the_value_is_redacted() -> None:
     assert problem.errors is not None
     assert SECRET_NAME not in problem.errors[0].message
     assert problem.errors[0].message == "Value error, … is not allowed"
+
+
+async def test_an_unexpected_error_is_logged_without_its_message(
+    client: AsyncClient, caplog: pytest.LogCaptureFixture
+) -> None:
+    """Issue 11: an exception's message may quote personal data; the log keeps its type and frames only."""
+    with caplog.at_level(logging.ERROR):
+        response = await client.get("/boom")
+    assert response.status_code == 500
+    logged = "\n".join(caplog.text.splitlines())
+    assert "RuntimeError" in logged and "message withheld" in logged and "in boom" in logged
+    assert SECRET_NAME not in logged  # the frames show the source line, not the message's value
+
+
+async def test_an_unexpected_error_is_not_re_raised_to_the_server() -> None:
+    """The server (uvicorn) would log a re-raised exception with its message: it must end in the app."""
+    transport = ASGITransport(build_app(), raise_app_exceptions=True)
+    async with AsyncClient(transport=transport, base_url="http://intake") as client:
+        response = await client.get("/boom")
+    assert response.status_code == 500
+    assert SECRET_NAME not in response.text

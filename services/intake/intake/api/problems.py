@@ -193,10 +193,66 @@ async def _on_problem(request: Request, exc: Exception) -> ProblemResponse:
     return problem_response(exc.problem, request, exc.headers)
 
 
+class WithheldError(Exception):
+    """Stands in for an unexpected exception in logs: its type and traceback, never its message.
+
+    An exception's message may quote personal data (a pydantic error repeats the value it refused), and so may
+    the exceptions chained to it; the frames are enough to find the bug.
+    """
+
+
+def withheld(exc: BaseException) -> WithheldError:
+    names: list[str] = []
+    seen: BaseException | None = exc
+    while seen is not None and len(names) < 5:
+        names.append(type(seen).__name__)
+        seen = seen.__cause__ or seen.__context__
+    stand_in = WithheldError(f"{' <- '.join(names)} (message withheld: it may hold personal data)")
+    return stand_in.with_traceback(exc.__traceback__)
+
+
+def _log_unexpected(method: str, path: str, exc: BaseException) -> None:
+    log.error("unhandled error in %s %s", method, path, exc_info=withheld(exc))
+
+
+def _unexpected_problem(path: str | None) -> Problem:
+    detail = "an unexpected error occurred; it has been logged"
+    return Problem(title=_phrase(500), status=500, detail=detail, instance=path)
+
+
 async def _on_unexpected(request: Request, exc: Exception) -> ProblemResponse:
-    log.error("unhandled error in %s %s", request.method, request.url.path, exc_info=exc)
-    problem = Problem(title=_phrase(500), status=500, detail="an unexpected error occurred; it has been logged")
-    return problem_response(problem, request)
+    _log_unexpected(request.method, request.url.path, exc)
+    return problem_response(_unexpected_problem(request.url.path), request)
+
+
+class ContainUnexpected:
+    """ASGI middleware: an unexpected exception ends here as a 500 problem and a message-free log line.
+
+    Without it Starlette re-raises the exception after answering, and the server and the tracing middleware
+    would log and record it with its message.
+    """
+
+    def __init__(self, app: ASGIApp) -> None:
+        self.app = app
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http":
+            await self.app(scope, receive, send)
+            return
+        started = False
+
+        async def watching_send(message: Message) -> None:
+            nonlocal started
+            started = started or message["type"] == "http.response.start"
+            await send(message)
+
+        try:
+            await self.app(scope, receive, watching_send)
+        except Exception as exc:
+            _log_unexpected(str(scope.get("method", "")), str(scope.get("path", "")), exc)
+            if not started:
+                problem = _unexpected_problem(scope.get("path"))
+                await ProblemResponse(problem.model_dump(exclude_none=True), status_code=500)(scope, receive, send)
 
 
 def install_problem_handlers(app: FastAPI) -> None:
@@ -205,6 +261,7 @@ def install_problem_handlers(app: FastAPI) -> None:
     app.add_exception_handler(StarletteHTTPException, _on_http)
     app.add_exception_handler(ProblemError, _on_problem)
     app.add_exception_handler(Exception, _on_unexpected)
+    app.add_middleware(ContainUnexpected)
     generate = app.openapi
 
     def openapi() -> dict[str, Any]:
