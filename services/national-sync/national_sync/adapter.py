@@ -10,6 +10,7 @@ breaker (``circuitbreaker``) counts consecutive failed requests: once open, call
 
 from __future__ import annotations
 
+import hashlib
 import json
 from collections.abc import AsyncIterator, Awaitable, Callable, Mapping
 from dataclasses import dataclass
@@ -79,6 +80,11 @@ class Holding:
     record_id: str
     latest_version: int
     payload_sha256: str  # sha256 of the canonical JSON of the held latest payload (casereg.log.canonical)
+
+
+def payload_sha256(payload: Any) -> str:
+    """What :attr:`Holding.payload_sha256` holds: the sha256 of a payload's canonical JSON, hex."""
+    return hashlib.sha256(canonical_bytes(payload)).hexdigest()
 
 
 class NationalUnavailable(Exception):

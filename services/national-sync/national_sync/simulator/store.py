@@ -6,7 +6,6 @@ accepted twice, or out of order, would be stored and counted rather than silentl
 
 from __future__ import annotations
 
-import hashlib
 import json
 from dataclasses import dataclass
 from datetime import UTC, datetime
@@ -17,6 +16,8 @@ from typing import Any
 import sqlalchemy as sa
 from casereg.db import create_engine
 from casereg.log.canonical import canonical_bytes
+
+from national_sync.adapter import payload_sha256
 
 metadata = sa.MetaData()
 
@@ -46,11 +47,6 @@ heads = sa.Table(
     sa.Column("latest_version", sa.Integer, nullable=False),
     sa.Column("payload_sha256", sa.String(64), nullable=False),
 )
-
-
-def payload_sha256(payload: Any) -> str:
-    """sha256 of the canonical JSON of a payload (what reconciliation compares)."""
-    return hashlib.sha256(canonical_bytes(payload)).hexdigest()
 
 
 class PutStatus(StrEnum):
