@@ -16,8 +16,8 @@ from casereg_verify.verify import canonical
 from rich.console import Console
 from rich.progress import BarColumn, Progress, TaskProgressColumn, TextColumn, TimeRemainingColumn
 
-from casereg.audit.replay import live_source, replay_into, scratch_engines
-from casereg.audit.reports import REPORTS, Report, report
+from casereg.audit.replay import live_source, owning, replay_into, scratch_engines
+from casereg.audit.reports import REPORTS, TABLES_OF, Report, report
 from casereg.audit.seals import public_key_pem, read_seals, seal_now
 from casereg.audit.timeline import VIETNAM
 from casereg.cli.connection import connected
@@ -79,21 +79,22 @@ def export_seals(
 ) -> None:
     """Write every seal, one JSON object per line (the file `python -m casereg_verify.verify --seal` reads)."""
 
-    async def main() -> list[dict[str, object]]:
+    async def main() -> int:
         settings = _settings()
         async with connected(settings, OPERATOR_USER) as nc:
-            return [s.seal async for s in read_seals(nc.jetstream(), settings)]
-
-    seals = run_async(main)
-    text = "".join(canonical(s).decode() + "\n" for s in seals)
-    if str(output) == "-":
-        sys.stdout.write(text)
-    else:
+            seals = [s.seal async for s in read_seals(nc.jetstream(), settings)]
+        text = "".join(canonical(s).decode() + "\n" for s in seals)
+        if str(output) == "-":
+            sys.stdout.write(text)
+            return len(seals)
         try:
             output.write_text(text, encoding="utf-8")
         except OSError as exc:
             raise CommandError(f"cannot write {output}: {exc.strerror or exc}") from None
-    typer.echo(f"exported {len(seals)} seal(s) to {output}", err=str(output) == "-")
+        return len(seals)
+
+    count = run_async(main)
+    typer.echo(f"exported {count} seal(s) to {output}", err=str(output) == "-")
 
 
 def _emit(rep: Report, out: Path | None) -> None:
@@ -137,12 +138,12 @@ def replay_command(
     on: OnArg = None,
 ) -> None:
     """Rebuild the whole province's read models from the log up to a point (in a temporary database) and report."""
-    name = _check_report(report_name)
-    limit = parse_as_of(as_of)
 
-    async def main() -> Report:
+    async def main() -> None:
+        name = _check_report(report_name)
+        limit = parse_as_of(as_of)
         settings = _settings()
-        bindings = discover(settings)
+        bindings = owning(discover(settings), TABLES_OF[name])
         console = Console(stderr=True)
         with scratch_engines({b.service for b in bindings.values()}) as engines:
             async with connected(settings, OPERATOR_USER) as nc:
@@ -163,22 +164,25 @@ def replay_command(
                     result = await replay_into(js, settings.stream, bindings, engines, limit, progress)
             moment = limit if isinstance(limit, datetime) else (result.last_recorded_at or datetime.now(UTC))
             console.print(f"replayed {result.messages} message(s) up to stream sequence {result.position}")
-            return report(name, result.source, _day(on, moment))
+            _emit(report(name, result.source, _day(on, moment)), out)
 
-    _emit(run_async(main), out)
+    run_async(main)
 
 
 def report_command(report_name: ReportArg, out: OutArg = None, on: OnArg = None) -> None:
     """The same report on the live read models (what `replay --as-of` rebuilds for a past moment)."""
-    name = _check_report(report_name)
-    settings = _settings()
-    source, engines = live_source(discover(settings))
-    try:
-        rep = report(name, source, _day(on, datetime.now(UTC)))
-    finally:
-        for engine in engines:
-            engine.dispose()
-    _emit(rep, out)
+
+    async def main() -> None:
+        name = _check_report(report_name)
+        source, engines = live_source(owning(discover(_settings()), TABLES_OF[name]))
+        try:
+            rep = report(name, source, _day(on, datetime.now(UTC)))
+        finally:
+            for engine in engines:
+                engine.dispose()
+        _emit(rep, out)
+
+    run_async(main)
 
 
 def register(app: typer.Typer) -> None:

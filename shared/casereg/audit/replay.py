@@ -10,7 +10,7 @@ event was recorded at or before it). The live read models are never touched. The
 from __future__ import annotations
 
 import tempfile
-from collections.abc import Callable, Iterator, Mapping
+from collections.abc import Callable, Iterable, Iterator, Mapping
 from contextlib import ExitStack, contextmanager
 from dataclasses import dataclass
 from datetime import datetime
@@ -39,6 +39,12 @@ def subject_matches(subject: str, pattern: str) -> bool:
         if i >= len(tokens) or (w != "*" and w != tokens[i]):
             return False
     return len(tokens) == len(wanted)
+
+
+def owning(bindings: Mapping[str, ProjectionBinding], tables: Iterable[str]) -> dict[str, ProjectionBinding]:
+    """The projections owning any of ``tables`` (a replay needs no other: e.g. routing's index, which decrypts)."""
+    wanted = set(tables)
+    return {n: b for n, b in bindings.items() if wanted & {t.name for t in b.projection.tables}}
 
 
 def live_source(bindings: Mapping[str, ProjectionBinding]) -> tuple[Source, list[sa.Engine]]:

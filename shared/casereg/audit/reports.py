@@ -19,6 +19,8 @@ import sqlalchemy as sa
 #: Case statuses after which nothing more is owed (the case left the province's registry or was settled).
 FINISHED = frozenset({"guided", "returned", "archived", "transferred", "refused", "closed", "withdrawn"})
 REPORTS = ("overdue", "open", "by-unit")
+#: The read-model tables each report reads (a replay rebuilds only the projections owning them).
+TABLES_OF = {"overdue": ("deadlines", "escalation_cases"), "open": ("cases",), "by-unit": ("cases",)}
 
 Source = Mapping[str, tuple[sa.Engine, sa.Table]]
 
