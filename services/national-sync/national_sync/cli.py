@@ -107,7 +107,7 @@ def register(app: typer.Typer) -> None:
                     ledger.seals_position,
                     _progress,
                 )
-            print(f"log: {len(log)} records", file=sys.stderr, flush=True)
+            print(f"log: {len(log.latest)} records", file=sys.stderr, flush=True)
             adapter = HttpNationalAdapter(own, own.province)
             try:
                 national = await reconcile.from_national(adapter.holdings())

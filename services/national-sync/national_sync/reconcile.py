@@ -71,6 +71,13 @@ def _sha(payload: dict[str, Any]) -> str:
 Progress = Callable[[str, int], None]
 
 
+@dataclass(frozen=True)
+class LogView:
+    latest: dict[Key, Latest]
+    #: Messages the fold cannot read (stream seq, subject, error type): the ledger dead-letters them likewise.
+    unreadable: list[tuple[int, str, str]]
+
+
 async def from_log(
     js: JetStreamContext,
     stream: str,
@@ -80,17 +87,28 @@ async def from_log(
     upto: int,
     seals_upto: int,
     progress: Progress | None = None,
-) -> dict[Key, Latest]:
+) -> LogView:
     """Each record's latest version and payload hash, by folding the log (and the seals) as the ledger did."""
     states: dict[Key, Tracked] = {}
+    unreadable: list[tuple[int, str, str]] = []
     seen = 0
     if upto > 0:
         subjects = [f"reg.{province}.case.*", f"reg.{province}.session.*"]
         async for msg in replay(js, stream, subjects=subjects, stop_seq=upto):
-            commit = registry.upcast_commit(StoredCommit.decode(msg.stream_seq, msg.subject, None, msg.data))
-            for envelope in commit.events:
-                for u in fold(lambda k, r: states.get((k, r)), commit.aggregate.kind, envelope, province):
-                    states[(u.kind, u.record_id)] = Tracked(u.version, u.state)
+            staged: dict[Key, Tracked] = {}
+
+            def lookup(kind: str, record_id: str, staged: dict[Key, Tracked] = staged) -> Tracked | None:
+                return staged.get((kind, record_id)) or states.get((kind, record_id))
+
+            try:  # one message applies whole or not at all, as in the ledger's transaction
+                commit = registry.upcast_commit(StoredCommit.decode(msg.stream_seq, msg.subject, None, msg.data))
+                for envelope in commit.events:
+                    for u in fold(lookup, commit.aggregate.kind, envelope, province):
+                        staged[(u.kind, u.record_id)] = Tracked(u.version, u.state)
+            except Exception as exc:  # the ledger's runner dead-letters such a message
+                unreadable.append((msg.stream_seq, msg.subject, type(exc).__name__))
+                continue
+            states.update(staged)
             seen += 1
             if progress and seen % 1000 == 0:
                 progress("log", seen)
@@ -102,7 +120,7 @@ async def from_log(
                 latest[(SEAL, province)] = Latest(seal_no, _sha(body))
         except NotFoundError:
             pass
-    return latest
+    return LogView(latest, unreadable)
 
 
 @dataclass(frozen=True)
@@ -130,9 +148,13 @@ async def from_national(holdings: AsyncIterator[Holding]) -> dict[Key, Latest]:
     return {(h.kind, h.record_id): Latest(h.latest_version, h.payload_sha256) async for h in holdings}
 
 
-def compare(log: dict[Key, Latest], ledger: LedgerView, national: dict[Key, Latest]) -> list[Difference]:
+def compare(log_view: LogView, ledger: LedgerView, national: dict[Key, Latest]) -> list[Difference]:
     """Every difference between the three, one per record and kind of difference, sorted."""
-    out: list[Difference] = []
+    log = log_view.latest
+    out = [
+        Difference("log", subject, "unreadable-event", None, None, None, f"stream seq {seq}: {error}; dead-lettered")
+        for seq, subject, error in log_view.unreadable
+    ]
     for key in sorted(set(log) | set(ledger.latest) | set(national)):
         a, b, c = log.get(key), ledger.latest.get(key), national.get(key)
         found: list[tuple[str, str]] = []
