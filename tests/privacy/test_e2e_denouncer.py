@@ -235,8 +235,8 @@ def test_the_denouncer_stays_hidden_from_all_but_the_settling_officer_and_erasur
         assert not leaks_in_text("disclosure after erasure", after.text)
         labels = http.get(f"/v1/cases/{case_id}/persons", headers=headers(keys[AUDITOR])).json()["persons"]
         assert [(p["label"], p["erased"]) for p in labels] == [("Người tố cáo #1 (đã xoá)", True)]
-        records = cli(system, "access", case_id, "--json").stdout.splitlines()
-        actions = [a for a in (json.loads(line)["action"] for line in records) if a in PERSONAL]
+        listed = cli(system, "access", case_id, "--json").stdout.splitlines()
+        actions = [a for a in (json.loads(line)["action"] for line in listed) if a in PERSONAL]
         assert actions == ["identity_disclosure", "erasure", "identity_disclosure"]
 
     verified = cli(system, "verify", "--all")
