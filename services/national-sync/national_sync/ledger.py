@@ -1,8 +1,9 @@
 """The outbox ledger: events become national record versions in the transaction that moves the position.
 
 ``apply`` folds each event (``national_sync.domain.mapping``) against the stored fold state and, for every new
-version, inserts an outbox row (``pending``). Outbox rows are keyed by (kind, record id, version) and inserted
-with ``ON CONFLICT DO NOTHING``: a rebuild replays the same versions and leaves the push state alone.
+version, inserts an outbox row (``pending``), keyed by (kind, record id, version), with ``ON CONFLICT DO
+NOTHING``. A rebuild replays into shadow tables and writes no outbox row: the outbox and its push state stay as
+they are.
 """
 
 from __future__ import annotations
@@ -19,7 +20,7 @@ from casereg.log.commit import StoredCommit
 from casereg.projections.projection import ApplyContext, Projection
 
 from national_sync.domain.mapping import Tracked, Update, fold
-from national_sync.tables import PENDING, TABLES, insert_for, outbox
+from national_sync.tables import PENDING, TABLES, insert_for, national_state, outbox
 
 NAME = "national-sync-ledger"
 
@@ -61,7 +62,9 @@ def _store(ctx: ApplyContext, update: Update, stream_seq: int) -> None:
             index_elements=[states.c.kind, states.c.record_id], set_={"version": update.version, "state": text}
         )
     )
-    if update.push:
+    # Only the live projection writes the outbox: a rebuild (or a replay) works on shadow copies of
+    # national_state and stays behind the live position, so every version it finds is in the outbox already.
+    if update.push and states is national_state:
         record_versions(ctx.conn, [(update.kind, update.record_id, update.version, update.state, stream_seq)])
 
 

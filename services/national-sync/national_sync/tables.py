@@ -1,9 +1,9 @@
 """National sync's tables: the records' fold state (rebuildable) and the outbox ledger (authoritative).
 
 ``national_state`` is derived from the log alone and may be rebuilt (``casereg rebuild national-sync-ledger``).
-``national_outbox`` holds what was and is to be pushed, with its push state: a rebuild never drops it. Its rows
-are immutable in content (kind, record id, version, payload); a replay writes the same rows again and the
-insert is ignored, so a rebuild neither loses nor repeats a push.
+``national_outbox`` holds what was and is to be pushed, with its push state: a rebuild neither drops nor writes
+it. Its rows are immutable in content (kind, record id, version, payload) and inserted with ``ON CONFLICT DO
+NOTHING``, so an event applied twice never makes a second row.
 """
 
 from __future__ import annotations
