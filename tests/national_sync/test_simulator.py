@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import hashlib
 import json
+import signal
 import sqlite3
 from collections.abc import Iterator
 from pathlib import Path
@@ -239,3 +240,13 @@ def test_invariant_counters_are_computed_from_the_stored_history(sim: SimulatorP
     counted = stats(sim.url)
     assert counted["accepted_repeated"] == 1
     assert counted["accepted_out_of_order"] == 2  # the repeat does not follow its predecessor either
+
+
+def test_stops_at_once_even_while_a_simulated_timeout_hangs(sim: SimulatorProcess) -> None:
+    set_faults(sim.url, timeout_rate=1.0, timeout_ms=120_000)
+    with pytest.raises(httpx.ReadTimeout):
+        put(sim.url, "c1", 1, {}, timeout=0.5)
+    sim.stop(timeout=60)  # SIGTERM; SIGKILL only if it has not exited by then
+    assert sim.proc is not None
+    assert sim.proc.returncode in (0, -signal.SIGTERM), sim.log()  # uvicorn re-raises the SIGTERM it handled
+    assert "Finished server process" in sim.log()

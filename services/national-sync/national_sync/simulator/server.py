@@ -42,7 +42,13 @@ async def serve(settings: SimulatorSettings) -> None:
         token=settings.token.get_secret_value(),
     )
     config = uvicorn.Config(
-        create_app(state), host=settings.host, port=settings.port, log_config=None, access_log=False, lifespan="off"
+        create_app(state),
+        host=settings.host,
+        port=settings.port,
+        log_config=None,
+        access_log=False,
+        lifespan="off",
+        timeout_graceful_shutdown=2,  # a simulated timeout may be hanging: do not wait for it
     )
     server = uvicorn.Server(config)
     watcher: asyncio.Task[None] | None = None
