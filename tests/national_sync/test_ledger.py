@@ -54,11 +54,13 @@ async def test_events_become_gap_free_versions_and_a_rebuild_keeps_the_push_stat
     text = " ".join(r["payload"] for r in ledger)
     assert "Hoa" not in text and "Bảo" not in text and "052190001234" not in text and "person" not in text
 
-    # The pushers had pushed v1 of the complaint; a rebuild replays everything and changes none of that.
+    # The pushers had pushed v1 of the complaint (and, say, an operator removed the denunciation's row): a rebuild
+    # replays everything into shadow tables and leaves the outbox exactly as it is.
     with engine.begin() as conn:
         conn.execute(
             outbox.update().where(outbox.c.record_id == complaint.case_id, outbox.c.version == 1).values(state=PUSHED)
         )
+        conn.execute(outbox.delete().where(outbox.c.record_id == denunciation.case_id))
     before_rows, before_states = rows(engine), states(engine)
     await Rebuild(projection, engine, deps.log.js, intake_env.settings.stream, registry()).run()
     assert rows(engine) == before_rows
