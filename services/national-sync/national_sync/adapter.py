@@ -229,15 +229,22 @@ class HttpNationalAdapter:
                 response = await self._request("reconciliation query", build)
             if response.status_code != 200:
                 raise NationalUnavailable(f"reconciliation query answered HTTP {response.status_code}")
-            page = response.json()
-            for item in page["items"]:
-                yield Holding(
-                    kind=item["kind"],
-                    record_id=item["record_id"],
-                    latest_version=int(item["latest_version"]),
-                    payload_sha256=item["payload_sha256"],
-                )
-            after = page.get("next")
+            try:
+                page = response.json()
+                items = [
+                    Holding(
+                        kind=str(item["kind"]),
+                        record_id=str(item["record_id"]),
+                        latest_version=int(item["latest_version"]),
+                        payload_sha256=str(item["payload_sha256"]),
+                    )
+                    for item in page["items"]
+                ]
+                after = page.get("next")
+            except (ValueError, KeyError, TypeError, AttributeError):
+                raise NationalUnavailable("reconciliation query answered a malformed page") from None
+            for holding in items:
+                yield holding
             if not after:
                 return
 
