@@ -18,7 +18,7 @@ import sqlalchemy as sa
 from casereg.log.canonical import canonical_bytes
 from casereg.log.commit import StoredCommit
 from casereg.log.events import EventRegistry
-from casereg.log.raw import replay
+from casereg.log.raw import replay, subject_messages
 from casereg.projections.positions import read_position
 from nats.js.client import JetStreamContext
 from nats.js.errors import NotFoundError
@@ -115,7 +115,7 @@ async def from_log(
     latest = {k: Latest(t.version, _sha(t.state)) for k, t in states.items() if t.version > 0}
     if seals_upto > 0:
         try:
-            async for msg in replay(js, seals_stream, subjects=[seal_subject(province)], stop_seq=seals_upto):
+            async for msg in subject_messages(js, seals_stream, seal_subject(province), upto=seals_upto):
                 seal_no, body = seal_payload(msg.data)
                 latest[(SEAL, province)] = Latest(seal_no, _sha(body))
         except NotFoundError:

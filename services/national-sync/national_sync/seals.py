@@ -17,7 +17,7 @@ from dataclasses import dataclass
 from typing import Any
 
 import sqlalchemy as sa
-from casereg.log.raw import RawMessage, last_sequence, replay
+from casereg.log.raw import RawMessage, last_sequence, subject_messages
 from casereg.projections.positions import lock_position, read_position, write_position
 from nats.js.client import JetStreamContext
 from nats.js.errors import NotFoundError
@@ -74,12 +74,9 @@ class SealFollower:
             return 0  # the seals stream is not provisioned (yet)
         position = await asyncio.to_thread(self.position)
         if last > position:
-            msgs = [
-                m
-                async for m in replay(
-                    self.js, self.stream, subjects=[seal_subject(self.province)], start_seq=position + 1, stop_seq=last
-                )
-            ]
+            subject = seal_subject(self.province)
+            # next-by-subject gets from the leader: exact, no consumer (a seal is rare).
+            msgs = [m async for m in subject_messages(self.js, self.stream, subject, after=position, upto=last)]
             await asyncio.to_thread(self._record, msgs, last)
             return last
         return position
