@@ -20,8 +20,8 @@ from casereg.access.records import AccessAction, access_records, record_access
 from casereg.cli.connection import connected, reason
 from casereg.cli.runtime import CommandError, run_async
 from casereg.clock import SystemClock
-from casereg.crypto.config import open_keystore
-from casereg.db import KEYSTORE_MIGRATIONS, create_engine, keystore_url, migrate
+from casereg.crypto.cli import migrated_keystore
+from casereg.db import create_engine
 from casereg.log.envelope import Actor, AggregateRef
 from casereg.log.store import EventLog
 from casereg.platform.credentials import OPERATOR_USER
@@ -90,12 +90,7 @@ def erase(
             ref = AggregateRef.case(found)
         except ValidationError:
             raise CommandError(f"invalid case id {found!r}") from None
-        url = keystore_url(settings)
-        try:
-            migrate(url, [KEYSTORE_MIGRATIONS])
-        except SQLAlchemyError as exc:
-            raise CommandError(f"key store {url}: {reason(exc).splitlines()[0]}") from None
-        keys = open_keystore(settings)
+        keys = migrated_keystore(settings)
         async with connected(settings, OPERATOR_USER) as nc:
             log = EventLog(nc=nc, province=settings.province, clock=SystemClock(), stream=settings.stream)
             events = await log.events(ref)

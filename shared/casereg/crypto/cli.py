@@ -21,17 +21,22 @@ from casereg.db import KEYSTORE_MIGRATIONS, keystore_url, migrate
 from casereg.settings import PlatformSettings, load
 
 
-def _store() -> tuple[PlatformSettings, SqlKeyStore]:
-    try:
-        settings = load(PlatformSettings)
-    except ValidationError as exc:
-        raise CommandError(f"invalid CASEREG_* settings: {exc}") from None
+def migrated_keystore(settings: PlatformSettings) -> SqlKeyStore:
+    """For commands: the key store, migrated first (it may never have been used), or a :class:`CommandError`."""
     url = keystore_url(settings)
     try:
         migrate(url, [KEYSTORE_MIGRATIONS])
     except SQLAlchemyError as exc:
         raise CommandError(f"key store {url}: {reason(exc).splitlines()[0]}") from None
-    return settings, open_keystore(settings)
+    return open_keystore(settings)
+
+
+def _store() -> tuple[PlatformSettings, SqlKeyStore]:
+    try:
+        settings = load(PlatformSettings)
+    except ValidationError as exc:
+        raise CommandError(f"invalid CASEREG_* settings: {exc}") from None
+    return settings, migrated_keystore(settings)
 
 
 def _fail(exc: CommandError) -> typer.Exit:
