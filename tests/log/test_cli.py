@@ -15,7 +15,7 @@ from casereg.access.records import access_records
 from casereg.crypto.keystore import SqlKeyStore
 from casereg.db import KEYSTORE_MIGRATIONS, create_engine, migrate
 from casereg.dev.seed import SeedCase, generate
-from casereg.log.canonical import event_hash, format_time
+from casereg.log.canonical import format_time
 from casereg.log.cli import parse_as_of, redact
 from casereg.log.envelope import Actor, AggregateRef, new_event_id
 from casereg.log.events import NewEvent
@@ -26,7 +26,6 @@ from casereg.platform.nats_embedded import EmbeddedNats, free_port
 from intake.dev_seed import seed
 from intake.domain.submission import case_id_for, counter_id
 from intake.handlers.deps import IntakeDeps
-from intake.handlers.submit import business_time
 
 from tests.log.cli_support import CliEnv, invoke, make_cli_env
 from tests.log.conftest import LogEnv
@@ -132,7 +131,7 @@ async def test_history_json_prints_timeline_entries(written: Written, cli_env: C
     facts = {f["field"]: f["value"] for f in entries[0]["facts"]}
     assert facts["summary"] == "<encrypted>" and facts["received_by"] == written.first.received_by
     assert entries[2]["stream_seq"] == written.commits[1].stream_seq
-    assert "\"ct\"" not in result.stdout and "nonce" not in result.stdout
+    assert '"ct"' not in result.stdout and "nonce" not in result.stdout
 
 
 async def test_history_as_of_sequence_and_time(written: Written, cli_env: CliEnv) -> None:
@@ -212,7 +211,7 @@ async def test_verify_one_case_and_all(written: Written, cli_env: CliEnv) -> Non
 
 
 async def test_export_then_verify_the_file_and_a_tampered_copy(
-    written: Written, cli_env: CliEnv, tmp_path: Path
+    written: Written, cli_env: CliEnv, log_env: LogEnv, tmp_path: Path
 ) -> None:
     out = tmp_path / "export.jsonl"
     ids = [written.case_id(1), written.first_id]
@@ -223,6 +222,11 @@ async def test_export_then_verify_the_file_and_a_tampered_copy(
     messages = list(read_export(lines))
     assert [m.stream_seq for m in messages] == sorted(m.stream_seq for m in messages)
     assert {AggregateRef.from_subject(m.subject).id for m in messages} == set(ids)
+    for case_id in ids:  # each exported case has its access record, naming what left
+        (record,) = await access_records(log_env.log, case_id)
+        seqs = [m.stream_seq for m in messages if m.subject.endswith(case_id)]
+        assert record.action.value == "export" and record.actor.role == "operator"
+        assert record.detail == f"export of stream seq {seqs[0]}..{seqs[-1]} ({len(seqs)} messages)"
 
     clean = await invoke(cli_env, "verify", "--file", str(out))
     assert clean.exit_code == 0 and clean.stdout.strip() == "ok: 2 aggregates, 4 events"
