@@ -20,9 +20,13 @@ from typer.testing import CliRunner
 OLD, NEW = "the-old-master-key", "the-new-master-key"
 
 
-@pytest.fixture
-def url(tmp_path: Path) -> str:
-    url = f"sqlite:///{tmp_path / 'keystore.db'}"
+@pytest.fixture(params=["sqlite", "postgresql"])
+def url(request: pytest.FixtureRequest, tmp_path: Path) -> str:
+    """The key store on SQLite and on PostgreSQL (a schema of its own), migrated."""
+    if request.param == "sqlite":
+        url = f"sqlite:///{tmp_path / 'keystore.db'}"
+    else:
+        url = str(request.getfixturevalue("pg_schema_url"))
     migrate(url, [KEYSTORE_MIGRATIONS])
     return url
 
