@@ -59,7 +59,7 @@ async def case_persons(case_id: str, who: CurrentCaller, api: State) -> PersonsO
     "/cases/{case_id}/disclosures",
     response_model=DisclosureOut,
     dependencies=[Depends(require_json)],
-    responses=problem_responses(400, 401, 403, 404, 415, 422),
+    responses=problem_responses(400, 401, 403, 404, 413, 415, 422),
     summary="Disclose the identities and original texts (settling officer only; recorded)",
 )
 async def disclose_identities(case_id: str, body: DisclosureBody, who: CurrentCaller, api: State) -> JSONResponse:
