@@ -229,3 +229,26 @@ def test_heads_of_keeps_each_subjects_last_message() -> None:
         RawMessage(3, "reg.52.case.a", later),
     ]
     assert heads_of(messages) == {"reg.52.case.a": (3, "h2"), "reg.52.case.b": (2, "h1")}
+
+
+async def test_a_busy_period_is_sealed_by_consecutive_seals_of_bounded_size(log_env: LogEnv, sealer_nc: NATS) -> None:
+    settings = log_env.settings
+    for name in ("a1", "b2", "c3", "d4", "e5"):
+        await write(log_env, name, 2)
+    await write(log_env, "a1", 1)
+    last = await seal_now(sealer_nc, settings, log_env.clock, max_heads=2)
+    seals = await all_seals(log_env)
+    assert last == seals[-1]
+    assert [len(s["heads"]) for s in seals] == [2, 2, 2]  # a1 b2 | c3 d4 | e5 a1
+    assert [(s["from_seq"], s["to_seq"]) for s in seals] == [(1, 4), (5, 8), (9, 11)]
+    assert check_seal_chain(seals, public_key_raw(settings)) == []
+    assert check_stream(await exported(log_env), seals, public_key_raw(settings)).ok
+
+
+async def test_the_sealer_interval_comes_from_the_environment(
+    log_env: LogEnv, sealer_nc: NATS, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv("CASEREG_SEAL_INTERVAL", "42.5")
+    assert Sealer.from_env(sealer_nc, log_env.settings).interval == 42.5
+    monkeypatch.delenv("CASEREG_SEAL_INTERVAL")
+    assert Sealer.from_env(sealer_nc, log_env.settings).interval == 900.0

@@ -16,9 +16,9 @@ import contextlib
 import hashlib
 import json
 import logging
-from collections.abc import AsyncIterator, Iterable
+from collections.abc import AsyncGenerator, AsyncIterator, Iterable
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, cast
 
 import nats.errors
 from casereg_verify import verify as offline
@@ -125,34 +125,69 @@ class SealConflict(Exception):
     """Another sealer appended a seal first, repeatedly."""
 
 
-async def seal_now(nc: NATS, settings: PlatformSettings, clock: Clock, *, attempts: int = 3) -> Seal | None:
-    """Seal what changed since the last seal (None when nothing did). Needs publish rights on ``seal.<province>``."""
+#: At most this many heads in one seal, so that a seal stays well under NATS's 1 MB message limit (a busy period
+#: is sealed by several consecutive seals over consecutive stream ranges).
+MAX_HEADS = 3000
+
+
+async def _heads(
+    js: JetStreamContext, stream: str, start: int, cut: int, max_heads: int
+) -> tuple[dict[str, tuple[int, str]], int]:
+    """Heads of the messages from ``start``, up to ``cut`` or to just before the message that would add one head
+    too many; and the last stream sequence taken."""
+    heads: dict[str, tuple[int, str]] = {}
+    end = start - 1
+    reading = cast(AsyncGenerator[RawMessage, None], replay(js, stream, start_seq=start, stop_seq=cut))
+    async with contextlib.aclosing(reading) as messages:
+        async for m in messages:
+            if m.subject not in heads and len(heads) >= max_heads:
+                break
+            heads[m.subject] = (m.stream_seq, offline.head_hash(m.data))
+            end = m.stream_seq
+    return heads, end
+
+
+async def seal_now(
+    nc: NATS, settings: PlatformSettings, clock: Clock, *, attempts: int = 3, max_heads: int = MAX_HEADS
+) -> Seal | None:
+    """Seal what changed since the last seal; the last seal written, or None when nothing changed.
+
+    More than ``max_heads`` aggregates changed: several seals, each over the next stream range. Needs publish rights
+    on ``seal.<province>``. A concurrent sealer is never forked from: each append expects the last seal's sequence,
+    and a conflict re-reads the chain (``attempts`` times in a row at most).
+    """
     js = nc.jetstream()
+    written: Seal | None = None
+    conflicts = 0
     with _tracer.start_as_current_span("casereg.audit.seal", attributes={"casereg.province": settings.province}):
-        for _ in range(attempts):
+        while True:
             last = await last_seal(js, settings)
             previous = last.seal if last else None
             start = 1 if previous is None else int(previous["to_seq"]) + 1
             cut = await last_sequence(js, settings.stream)
             if cut < start:
-                return None
-            heads = heads_of([m async for m in replay(js, settings.stream, start_seq=start, stop_seq=cut)])
-            seal = build_seal(settings, previous, cut, heads, clock)
-            headers = {
-                "Nats-Expected-Last-Subject-Sequence": str(last.stream_seq if last else 0),
-                "Nats-Msg-Id": f"seal-{settings.province}-{seal['seal_no']}",
-            }
-            data = offline.canonical(seal)
+                return written
+            heads, end = await _heads(js, settings.stream, start, cut, max_heads)
+            seal = build_seal(settings, previous, end, heads, clock)
+            expected = {"Nats-Expected-Last-Subject-Sequence": str(last.stream_seq if last else 0)}
             try:
-                await js.publish(seal_subject(settings.province), data, headers=headers, stream=settings.seals_stream)
+                await js.publish(
+                    seal_subject(settings.province),
+                    offline.canonical(seal),
+                    headers=expected,
+                    stream=settings.seals_stream,
+                )
             except APIError as exc:
                 if exc.err_code != WRONG_LAST_SEQUENCE:
                     raise
+                conflicts += 1
+                if conflicts >= attempts:
+                    raise SealConflict(f"{attempts} attempts lost to other sealers") from None
                 log.info("another sealer wrote seal #%s first; sealing again", seal["seal_no"])
                 continue
-            log.info("seal #%s over %d aggregates, stream %d..%d", seal["seal_no"], len(heads), start, cut)
-            return seal
-        raise SealConflict(f"{attempts} attempts lost to other sealers")
+            conflicts = 0
+            written = seal
+            log.info("seal #%s over %d aggregates, stream %d..%d", seal["seal_no"], len(heads), start, end)
 
 
 class SealSettings(BaseSettings):
