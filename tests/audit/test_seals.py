@@ -142,6 +142,8 @@ async def test_seal_commands_and_verify_seals(log_env: LogEnv, cli_env: CliEnv, 
     refused = await invoke(cli_env, "verify", "--seals", "--public-key", str(wrong))
     assert refused.exit_code == 1
     assert "seal: seal #1: the signature does not verify" in refused.stdout
+    mixed = await invoke(cli_env, "verify", "a1", "--seals")
+    assert mixed.exit_code == 1 and "--seals checks the whole stream" in mixed.stderr
     out = tmp_path / "seals.jsonl"
     exported_seals = await invoke(cli_env, "seal", "export", "-o", str(out))
     assert exported_seals.exit_code == 0, exported_seals.output

@@ -242,6 +242,9 @@ def verify(
     With ``--seals`` (whole stream) the seals are checked too; a removed tail shows there.
     """
     if seals:
+        if case_id is not None or file is not None:
+            typer.secho("error: --seals checks the whole stream: give no CASE_ID or --file", fg="red", err=True)
+            raise typer.Exit(1)
         _verify_seals(public_key)
         return
 
