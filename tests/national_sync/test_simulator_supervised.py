@@ -9,9 +9,12 @@ import os
 from pathlib import Path
 
 import pytest
+from casereg.platform.health import HealthUnavailable, request_http_health
 from casereg.platform.processes import extra_processes
 from casereg.settings import PlatformSettings
 from national_sync.simulator.supervised import process
+
+from tests.national_sync.simulator_support import simulator_process
 
 
 @pytest.fixture(autouse=True)
@@ -63,3 +66,11 @@ def test_pointing_the_sync_at_the_simulator_itself_still_runs_it(
 def test_production_never_runs_it(tmp_path: Path) -> None:
     settings = PlatformSettings(var_dir=tmp_path, mode="production", master_key="m", blind_index_key="b", seal_key="s")
     assert process(settings) is None
+
+
+async def test_status_reads_an_extra_process_health_over_http(tmp_path: Path) -> None:
+    with simulator_process(tmp_path) as sim:
+        report = await request_http_health(f"{sim.url}/v1/simulator/health")
+        assert (report.service, report.pid, report.healthy) == ("national-sim", sim.proc and sim.proc.pid, True)
+    with pytest.raises(HealthUnavailable, match="unreachable"):
+        await request_http_health(f"{sim.url}/v1/simulator/health", 1.0)
