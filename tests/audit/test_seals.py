@@ -146,6 +146,9 @@ async def test_seal_commands_and_verify_seals(log_env: LogEnv, cli_env: CliEnv, 
     refused = await invoke(cli_env, "verify", "--seals", "--public-key", str(wrong))
     assert refused.exit_code == 1
     assert "seal: seal #1: the signature does not verify" in refused.stdout
+    elsewhere = await invoke(cli_env.with_(CASEREG_SEALS_STREAM="NO_SUCH_SEALS"), "verify", "--seals")
+    assert elsewhere.exit_code == 1
+    assert "stream NO_SUCH_SEALS refused: the stream does not exist: run `casereg provision`" in elsewhere.stderr
     mixed = await invoke(cli_env, "verify", "a1", "--seals")
     assert mixed.exit_code == 1 and "--seals checks the whole stream" in mixed.stderr
     out = tmp_path / "seals.jsonl"

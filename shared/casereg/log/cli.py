@@ -34,8 +34,9 @@ from casereg.cli.connection import connected, reason
 from casereg.cli.runtime import CommandError, run_async
 from casereg.clock import SystemClock
 from casereg.log.envelope import Actor, AggregateRef, Envelope
-from casereg.log.errors import LogError
+from casereg.log.errors import LogError, WeakStreamConfig
 from casereg.log.export import read_export, write_export
+from casereg.log.provision import check_seals
 from casereg.log.raw import RawMessage, last_sequence, replay, subject_messages
 from casereg.log.store import EventLog
 from casereg.log.verify import VerifyReport, verify_messages
@@ -284,6 +285,10 @@ def _verify_seals(public_key: Path | None) -> None:
         async with connected(settings, OPERATOR_USER) as nc:
             js = nc.jetstream()
             await require_stream(js, settings)
+            try:
+                await check_seals(nc, settings)  # the seals stream exists, append-only
+            except WeakStreamConfig as exc:
+                raise CommandError(str(exc)) from None
             messages = await _whole_stream(js, settings)
             found = [s.seal async for s in read_seals(js, settings)]
         return verify_messages(messages), check_stream(messages, found, key)
