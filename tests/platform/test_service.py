@@ -12,6 +12,7 @@ from pathlib import Path
 
 import nats
 import pytest
+from casereg.db import PLATFORM_MIGRATIONS, migrate
 from casereg.log.errors import WeakStreamConfig
 from casereg.log.provision import desired_config, provision
 from casereg.platform.credentials import SERVICE_USERS
@@ -25,6 +26,8 @@ from nats.aio.client import Client as NATS
 from opentelemetry.sdk.trace import TracerProvider
 from pydantic import SecretStr
 from routing.settings import RoutingSettings
+
+NATIONAL_SYNC_MIGRATIONS = ("national_sync.migrations", "alembic_version_national_sync")
 
 PROVINCE = "52"
 
@@ -170,6 +173,8 @@ async def test_a_failing_check_is_reported_not_raised(
 async def test_a_service_process_reports_healthy_carries_trace_context_and_stops_on_sigterm(
     nats_server: EmbeddedNats, operator: NATS, tmp_path: Path
 ) -> None:
+    # As `casereg up` does before it starts a service: national-sync's ledger database exists.
+    migrate(f"sqlite:///{tmp_path / 'national-sync.db'}", [PLATFORM_MIGRATIONS, NATIONAL_SYNC_MIGRATIONS])
     proc = await asyncio.create_subprocess_exec(
         sys.executable,
         "-m",
