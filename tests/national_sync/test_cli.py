@@ -62,3 +62,12 @@ def test_retry_of_nothing_changes_nothing(tmp_path: Path) -> None:
     assert done.returncode == 0 and "0 row(s)" in done.stdout
     with sa.create_engine(url).connect() as conn:
         assert conn.execute(sa.select(sa.func.count()).select_from(outbox)).scalar_one() == 0
+
+
+def test_an_unmigrated_ledger_is_one_error_line(tmp_path: Path) -> None:
+    env = {k: v for k, v in os.environ.items() if not k.startswith("CASEREG_")}
+    env["CASEREG_NATIONAL_SYNC_DATABASE_URL"] = f"sqlite:///{tmp_path / 'empty.db'}"
+    for args in (["status"], ["retry"]):
+        done = run(env, *args)
+        assert done.returncode == 1 and done.stderr.startswith("error: ledger database"), done.stderr
+        assert "Traceback" not in done.stderr

@@ -9,13 +9,17 @@ from __future__ import annotations
 
 import json
 import sys
+from collections.abc import Iterator
+from contextlib import contextmanager
 from typing import Annotated
 
+import sqlalchemy as sa
 import typer
 from casereg.cli.connection import connected
 from casereg.cli.runtime import CommandError, run_async
 from casereg.db import create_engine
 from casereg.settings import load
+from sqlalchemy.engine import make_url
 
 from national_sync import operations, reconcile
 from national_sync.adapter import HttpNationalAdapter, NationalUnavailable
@@ -24,6 +28,23 @@ from national_sync.projections import registry
 from national_sync.settings import NationalSyncSettings
 
 USER = "national_sync"
+
+
+@contextmanager
+def _ledger(own: NationalSyncSettings, *, reads: bool = False) -> Iterator[sa.Engine]:
+    """The ledger database; a database that cannot be read is one error line, not a traceback."""
+    url = own.resolved_database_url()
+    engine = create_engine(url, reads=reads)
+    try:
+        yield engine
+    except sa.exc.DBAPIError as exc:
+        where = make_url(url).render_as_string(hide_password=True)
+        problem = type(exc.orig).__name__
+        raise CommandError(
+            f"ledger database {where}: {problem} (not migrated? `casereg migrate` or `casereg up`)"
+        ) from None
+    finally:
+        engine.dispose()
 
 
 def _progress(what: str, n: int) -> None:
@@ -40,11 +61,8 @@ def register(app: typer.Typer) -> None:
         own = load(NationalSyncSettings)
 
         async def go() -> tuple[operations.LedgerStatus, operations.Lag | None, str | None]:
-            engine = create_engine(own.resolved_database_url(), reads=True)
-            try:
+            with _ledger(own, reads=True) as engine:
                 ledger = operations.ledger_status(engine)
-            finally:
-                engine.dispose()
             consumer = ledger_projection(own.province).consumer_name
             try:
                 async with connected(own, USER) as nc:
@@ -77,11 +95,12 @@ def register(app: typer.Typer) -> None:
     ) -> None:
         """Put rejected rows back to pending and failed ones due now (the service pushes them)."""
         own = load(NationalSyncSettings)
-        engine = create_engine(own.resolved_database_url())
         try:
-            changed = operations.retry(engine, kind, record)
-        finally:
-            engine.dispose()
+            with _ledger(own) as engine:
+                changed = operations.retry(engine, kind, record)
+        except CommandError as exc:
+            typer.secho(f"error: {exc}", fg=typer.colors.RED, err=True)
+            raise typer.Exit(1) from None
         typer.echo(f"{changed} row(s) set to be pushed again")
 
     @sync.command("reconcile")
@@ -90,11 +109,8 @@ def register(app: typer.Typer) -> None:
         own = load(NationalSyncSettings)
 
         async def go() -> list[reconcile.Difference]:
-            engine = create_engine(own.resolved_database_url(), reads=True)
-            try:
+            with _ledger(own, reads=True) as engine:
                 ledger = reconcile.from_ledger(engine)
-            finally:
-                engine.dispose()
             print(f"ledger: {len(ledger.latest)} records", file=sys.stderr, flush=True)
             async with connected(own, USER) as nc:
                 log = await reconcile.from_log(
