@@ -11,7 +11,7 @@ free text (summaries, contents, reasons) is ciphertext in the log and is not sen
 from __future__ import annotations
 
 from datetime import date, datetime
-from typing import Literal
+from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field
 
@@ -125,4 +125,6 @@ class PushEnvelope(_Record):
     record_id: str = Field(description="case: case id; reception: entry id; seal: the province code")
     version: int = Field(ge=1, description="Gap-free count of pushed changes of this record")
     previous_version: int = Field(ge=0, description="version - 1; the national side must hold it")
-    payload: NationalCase | NationalReception | NationalSeal
+    payload: dict[str, Any] = Field(
+        description="The record as of this version: a NationalCase, NationalReception or NationalSeal, by kind"
+    )
