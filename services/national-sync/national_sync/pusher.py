@@ -20,6 +20,7 @@ import json
 import logging
 import os
 import socket
+import time
 import uuid
 from collections.abc import Callable
 from dataclasses import dataclass, field
@@ -197,11 +198,16 @@ class Pusher:
                     queue.task_done()
 
         tasks = [asyncio.create_task(work(), name=f"national-pusher-{i}") for i in range(self.workers)]
+        renewed = time.monotonic()
         try:
             while not stop.is_set():
-                if not await asyncio.to_thread(self._lease):
-                    log.warning("pusher: lease lost; waiting")
-                else:
+                try:
+                    if time.monotonic() - renewed > self.lease_ttl / 3:
+                        if not await asyncio.to_thread(self._lease):
+                            log.warning("pusher: lease lost; waiting")
+                            await asyncio.wait_for(stop.wait(), self.lease_ttl / 3)
+                            continue
+                        renewed = time.monotonic()
                     found = await asyncio.to_thread(self.due, self.workers * 4 + len(claimed))
                     fresh = [k for k in found if k not in claimed]
                     for key in fresh:
@@ -209,8 +215,13 @@ class Pusher:
                         await queue.put(key)
                     if fresh:
                         continue
-                with contextlib.suppress(TimeoutError):
                     await asyncio.wait_for(stop.wait(), self.poll_interval)
+                except TimeoutError:
+                    continue
+                except Exception:  # the database away for a moment: keep the service alive and try again
+                    log.exception("pusher: dispatch failed; retrying")
+                    with contextlib.suppress(TimeoutError):
+                        await asyncio.wait_for(stop.wait(), self.poll_interval)
         finally:
             for task in tasks:
                 task.cancel()
