@@ -219,3 +219,20 @@ def test_v1_petitions_are_upcast_with_their_clear_attachments_kept_apart() -> No
     assert event.attachments == () and event.legacy_attachments == ("Đơn.pdf",) and event.redacted_summary is None
     assert registry.upcast(envelope).schema_version == 2
     assert envelope.payload["attachments"] == ["Đơn.pdf"]  # the stored payload is untouched
+
+
+async def test_an_act_with_a_text_on_an_erased_case_is_a_conflict(intake_env: IntakeEnv, tmp_path: Path) -> None:
+    """Once the case's key is destroyed no new text can be sealed under it: 409 saying so, and the act without
+    texts still goes through."""
+    async with running_api(intake_env, tmp_path) as api:
+        case_id = await _submit_and_forward_to_b(api)
+        api.state.deps.keys.destroy(f"case-{case_id}")  # as a restarted intake sees an erasure
+        accept = {"kind": "accept", "on": "2026-07-06", "basis": "Luật Tố cáo 2018 Điều 29"}
+        with_text = await api.client.post(
+            f"/v1/cases/{case_id}/actions", json={**accept, "reason": "Đủ điều kiện"}, headers=api.headers(B, "a-1")
+        )
+        without = await api.client.post(f"/v1/cases/{case_id}/actions", json=accept, headers=api.headers(B, "a-2"))
+
+    assert with_text.status_code == 409, with_text.text
+    assert "erased" in with_text.json()["detail"]
+    assert without.status_code == 200, without.text

@@ -114,7 +114,9 @@ def erase(
                     AccessAction.ERASURE,
                     reason_.strip(),
                     person_no=number,
-                    detail="person's data key and the case's data key destroyed",
+                    detail="the case's data key destroyed"
+                    if submitter.identity is None
+                    else "the person's data key and the case's data key destroyed",
                     event_id=record_id,
                 )
                 access_seq = written.stream_seq

@@ -13,6 +13,7 @@ import sqlalchemy as sa
 from casereg.access.records import AccessAction, record_access
 from casereg.audit.labels import Lang
 from casereg.audit.timeline import entry as timeline_entry
+from casereg.crypto.keystore import KeyDestroyed
 from casereg.crypto.person import PersonIdentity
 from casereg.directory.model import Level
 from casereg.log.canonical import parse_time
@@ -250,6 +251,10 @@ async def record_action(
             raise _not_found(case_id) from None
         except NotAllowed as exc:
             raise ProblemError(409, "Conflict", str(exc)) from None
+        except KeyDestroyed:
+            raise ProblemError(
+                409, "Conflict", "the case's texts were erased (casereg person erase): record this act without texts"
+            ) from None
         except (ActionRejected, ValueError) as exc:
             raise ProblemError(409, "Conflict", _safe(exc)) from None
         out = ActionOut(case_id=case_id, event_type=result.event_type, status=result.status)
