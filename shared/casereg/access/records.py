@@ -95,8 +95,10 @@ async def record_access(
 ) -> AppendResult:
     """Append one access record to the case's access subject; concurrent records never fail each other.
 
-    ``event_id`` makes a retried call idempotent (a lost acknowledgement is recognised); by default each call is
-    a new record. Raises :class:`PurposeRequired` for a disclosure or erasure without a purpose.
+    ``event_id`` makes a retry of a call whose acknowledgement was lost idempotent (the record is recognised after
+    the expected sequence, and JetStream drops a duplicate id within its duplicate window); a caller that may
+    retry much later looks in :func:`access_records` first, as ``casereg person erase`` does. By default each call
+    is a new record. Raises :class:`PurposeRequired` for a disclosure or erasure without a purpose.
     """
     kind = AccessAction(action)
     if kind in PURPOSE_REQUIRED and not (purpose or "").strip():
