@@ -6,7 +6,6 @@ acceptance tests run the real simulator process behind the real HTTP adapter.
 
 from __future__ import annotations
 
-import hashlib
 from collections.abc import AsyncIterator, Iterator, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -15,11 +14,10 @@ from typing import Any
 import pytest
 import sqlalchemy as sa
 from casereg.db import PLATFORM_MIGRATIONS, create_engine, migrate
-from casereg.log.canonical import canonical_bytes
 from casereg.projections.positions import read_position
 from casereg.projections.projection import Projection
 from casereg.projections.runner import ProjectionRunner, RunnerOptions
-from national_sync.adapter import Holding, NationalUnavailable, PushOutcome, PushRecord, PushResult
+from national_sync.adapter import Holding, NationalUnavailable, PushOutcome, PushRecord, PushResult, payload_sha256
 from national_sync.ledger import NAME, ledger_projection, record_versions
 from national_sync.projections import registry
 from national_sync.tables import outbox
@@ -91,7 +89,7 @@ class FakeNational:
     async def holdings(self, kind: str | None = None) -> AsyncIterator[Holding]:
         for (k, record_id), (version, payload) in sorted(self.held.items()):
             if kind is None or k == kind:
-                yield Holding(k, record_id, version, hashlib.sha256(canonical_bytes(dict(payload))).hexdigest())
+                yield Holding(k, record_id, version, payload_sha256(dict(payload)))
 
     async def aclose(self) -> None:
         return None

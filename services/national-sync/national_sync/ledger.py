@@ -8,7 +8,6 @@ they are.
 
 from __future__ import annotations
 
-import hashlib
 import json
 from collections.abc import Iterable
 from datetime import UTC, datetime
@@ -19,6 +18,7 @@ from casereg.log.canonical import canonical_bytes
 from casereg.log.commit import StoredCommit
 from casereg.projections.projection import ApplyContext, Projection
 
+from national_sync.adapter import payload_sha256
 from national_sync.domain.mapping import Tracked, Update, fold
 from national_sync.tables import PENDING, TABLES, insert_for, national_state, outbox
 
@@ -27,8 +27,7 @@ NAME = "national-sync-ledger"
 
 def payload_text(payload: dict[str, Any]) -> tuple[str, str]:
     """The payload as stored and pushed (canonical JSON) and its sha256 (what the national side reports)."""
-    data = canonical_bytes(payload)
-    return data.decode(), hashlib.sha256(data).hexdigest()
+    return canonical_bytes(payload).decode(), payload_sha256(payload)
 
 
 def record_versions(conn: sa.Connection, rows: Iterable[tuple[str, str, int, dict[str, Any], int]]) -> None:

@@ -8,14 +8,12 @@ ledger rows are not all pushed, is one :class:`Difference`.
 
 from __future__ import annotations
 
-import hashlib
 import json
 from collections.abc import AsyncIterator, Callable
 from dataclasses import dataclass
 from typing import Any
 
 import sqlalchemy as sa
-from casereg.log.canonical import canonical_bytes
 from casereg.log.commit import StoredCommit
 from casereg.log.events import EventRegistry
 from casereg.log.raw import replay, subject_messages
@@ -23,7 +21,7 @@ from casereg.projections.positions import read_position
 from nats.js.client import JetStreamContext
 from nats.js.errors import NotFoundError
 
-from national_sync.adapter import Holding
+from national_sync.adapter import Holding, payload_sha256
 from national_sync.domain.mapping import SEAL, Tracked, fold
 from national_sync.ledger import NAME
 from national_sync.seals import POSITION as SEALS_POSITION
@@ -62,10 +60,6 @@ class Difference:
             "national": side(self.national),
             "detail": self.detail,
         }
-
-
-def _sha(payload: dict[str, Any]) -> str:
-    return hashlib.sha256(canonical_bytes(payload)).hexdigest()
 
 
 Progress = Callable[[str, int], None]
@@ -112,12 +106,12 @@ async def from_log(
             seen += 1
             if progress and seen % 1000 == 0:
                 progress("log", seen)
-    latest = {k: Latest(t.version, _sha(t.state)) for k, t in states.items() if t.version > 0}
+    latest = {k: Latest(t.version, payload_sha256(t.state)) for k, t in states.items() if t.version > 0}
     if seals_upto > 0:
         try:
             async for msg in subject_messages(js, seals_stream, seal_subject(province), upto=seals_upto):
                 seal_no, body = seal_payload(msg.data)
-                latest[(SEAL, province)] = Latest(seal_no, _sha(body))
+                latest[(SEAL, province)] = Latest(seal_no, payload_sha256(body))
         except NotFoundError:
             pass
     return LogView(latest, unreadable)
