@@ -1,7 +1,8 @@
 """The national-sync service process: keeps the outbox ledger from the log and the seals, and pushes it.
 
-Hooks (composed in :func:`build`; add more, e.g. a periodic sealer, by appending to ``on_start``/``on_stop``):
-the ledger projection (``ProjectionWorkers``), the seal follower and the pushers (:class:`Sync`).
+Hooks (composed in :func:`build`; add more by appending to ``on_start``/``on_stop``): the ledger projection
+(``ProjectionWorkers``), the seal follower and the pushers (:class:`Sync`), and the periodic sealer
+(:class:`Sealing`, every ``CASEREG_SEAL_INTERVAL`` seconds; its seals reach the national side through the follower).
 """
 
 from __future__ import annotations
@@ -10,6 +11,7 @@ import asyncio
 import logging
 from dataclasses import dataclass, field
 
+from casereg.audit.seals import Sealer
 from casereg.db import create_engine
 from casereg.platform.service import ServiceContext, ServiceDefinition
 from casereg.projections.service_hooks import ProjectionWorkers
@@ -61,14 +63,30 @@ class Sync:
         return not any(t.done() and not t.cancelled() and t.exception() is not None for t in self.tasks)
 
 
+@dataclass
+class Sealing:
+    """``on_start``/``on_stop`` hooks of the periodic sealer (the ``national_sync`` user may publish seals)."""
+
+    sealer: Sealer | None = None
+
+    async def start(self, ctx: ServiceContext) -> None:
+        self.sealer = Sealer.from_env(ctx.nc, ctx.settings)
+        await self.sealer.start()
+
+    async def halt(self, ctx: ServiceContext) -> None:
+        if self.sealer is not None:
+            await self.sealer.stop()
+
+
 def build() -> ServiceDefinition:
     workers = ProjectionWorkers(service="national-sync")
     sync = Sync()
+    sealing = Sealing()
     return ServiceDefinition(
         name="national-sync",
         nats_user="national_sync",
         settings_cls=NationalSyncSettings,
-        on_start=[workers.start, sync.start],
-        on_stop=[sync.halt, workers.halt],
+        on_start=[workers.start, sync.start, sealing.start],
+        on_stop=[sealing.halt, sync.halt, workers.halt],
         checks={"projections": workers.healthy, "pushers": sync.healthy},
     )
