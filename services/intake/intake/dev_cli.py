@@ -28,7 +28,7 @@ def seed(
     from casereg.cli.connection import connected, reason
     from casereg.cli.runtime import CommandError, run_async
     from casereg.clock import SystemClock
-    from casereg.crypto.keystore import SqlKeyStore
+    from casereg.crypto.config import open_keystore
     from casereg.db import KEYSTORE_MIGRATIONS, create_engine, keystore_url, migrate
     from casereg.dev.seed import generate
     from casereg.log.errors import ConcurrencyConflict, WeakStreamConfig
@@ -57,7 +57,7 @@ def seed(
             raise CommandError(f"key store {url}: {reason(exc).splitlines()[0]}") from None
         engine = create_engine(url)
         try:
-            keys = SqlKeyStore(engine, settings.master_key.get_secret_value())
+            keys = open_keystore(settings, engine)  # the previous master keys too, during a rotation
             cases = generate(n, seed_value)
             async with connected(settings, SEED_USER) as nc:
                 try:
