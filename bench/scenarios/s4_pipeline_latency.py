@@ -62,7 +62,15 @@ from nats.js.api import AckPolicy, ConsumerConfig, DeliverPolicy
 
 from bench.loadgen import submitter
 from bench.model import Outcome, Row, RunContext, Scenario, max_value
-from bench.scenarios.s3_intake_http import EXPECTED_SEQ, PROVINCE, SUCCESS, UNIT, VIETNAM, petition_template
+from bench.scenarios.s3_intake_http import (
+    EXPECTED_SEQ,
+    PROVINCE,
+    SUCCESS,
+    UNIT,
+    VIETNAM,
+    petition_template,
+    pid_cpu_seconds,
+)
 from bench.servers import BenchServer
 from bench.stats import latency_summary, percentile
 
@@ -70,6 +78,8 @@ CASEREG = str(Path(sys.executable).parent / "casereg")
 STREAM = "REG"  # casereg up's default stream
 READY_TIMEOUT_S = 180.0
 STOP_TIMEOUT_S = 60.0
+REQUEST_TIMEOUT_S = 600.0
+MAX_CONNECTIONS = 512
 STAGES = ("proposal", "deadline", "national")
 STAGE_EVENTS = {"proposal": "OutcomeProposed", "deadline": "DeadlineSet"}
 
@@ -99,7 +109,7 @@ class Size:
 
 SIZES = {
     "full": Size(load=Pass(100.0, 60.0), agencies=8, drain_s=300.0, reference=Pass(10.0, 30.0)),
-    "quick": Size(load=Pass(100.0, 3.0), agencies=8, drain_s=60.0),
+    "quick": Size(load=Pass(100.0, 2.0), agencies=8, drain_s=60.0),
     "smoke": Size(load=Pass(10.0, 0.5), agencies=2, drain_s=60.0),
 }
 
@@ -314,8 +324,10 @@ async def send_petitions(system: RunningSystem, keys: list[str], load: Pass, off
     template = petition_template(datetime.now(VIETNAM).date().isoformat())
     requests: list[Sent] = []
     errors: list[dict[str, Any]] = []
-    limits = httpx.Limits(max_connections=512, max_keepalive_connections=512)
-    async with httpx.AsyncClient(base_url=system.intake_url, limits=limits, timeout=httpx.Timeout(60.0)) as http:
+    limits = httpx.Limits(max_connections=MAX_CONNECTIONS, max_keepalive_connections=MAX_CONNECTIONS)
+    # A request waiting for a free connection still counts from its scheduled send (no coordinated omission);
+    # the long limit lets an overloaded system answer late rather than have the bench give up on it.
+    async with httpx.AsyncClient(base_url=system.intake_url, limits=limits, timeout=REQUEST_TIMEOUT_S) as http:
 
         async def send(i: int) -> None:
             body = json.dumps({**template, "submitters": [submitter(offset + i)]}, ensure_ascii=False).encode()
@@ -442,6 +454,8 @@ class PassResult:
     times: dict[str, CaseTimes]
     drain_s: float
     drained: bool
+    #: CPU cores each process kept busy from the first send until every stage arrived (or the drain limit).
+    cpu_cores_busy: dict[str, float] = field(default_factory=dict)
 
     def latencies(self) -> dict[str, dict[str, list[float]]]:
         """Per stage (and intake's append), ms from the client's send and from intake's append."""
@@ -483,6 +497,7 @@ class PassResult:
             "never_reached": {s: len(accepted) - reached[s] for s in STAGES if reached[s] < len(accepted)},
             "drain_limit_s": drain_limit_s,
             "drained": self.drained,
+            "cpu_cores_busy": self.cpu_cores_busy,
             "drain_wait_s": round(self.drain_s, 1),
             "stages_ms": {
                 stage: {
@@ -493,10 +508,28 @@ class PassResult:
         }
 
 
+def cpu_by_process(processes: dict[str, int]) -> dict[str, float]:
+    """CPU seconds used so far by each named process (0 for one that is gone)."""
+    out = {}
+    for name, pid in processes.items():
+        try:
+            out[name] = pid_cpu_seconds(pid)
+        except (FileNotFoundError, ProcessLookupError):
+            out[name] = 0.0
+    return out
+
+
 async def measure_pass(
-    ctx: RunContext, system: RunningSystem, keys: list[str], load: Pass, drain_s: float, offset: int
+    ctx: RunContext,
+    system: RunningSystem,
+    keys: list[str],
+    load: Pass,
+    drain_s: float,
+    offset: int,
+    processes: dict[str, int],
 ) -> PassResult:
     ctx.progress(f"pipeline: {load.petitions:,} petitions at {load.rate:g}/s from {len(keys)} agencies ...")
+    cpu0, t0 = cpu_by_process({**processes, "bench": os.getpid()}), time.perf_counter()
     sent = await send_petitions(system, keys, load, offset)
     wanted = {r.case_id for r in sent.accepted if r.case_id}
     ctx.progress(
@@ -504,9 +537,12 @@ async def measure_pass(
         "every stage ..."
     )
     waited, drained = await drain(system, wanted, drain_s)
+    wall = time.perf_counter() - t0
+    cpu = cpu_by_process({**processes, "bench": os.getpid()})
+    busy = {name: round((cpu[name] - cpu0[name]) / wall, 2) for name in cpu}
     times = await read_log(system, wanted)
     await national_times(system, times)
-    return PassResult(load, sent, times, waited, drained)
+    return PassResult(load, sent, times, waited, drained, busy)
 
 
 async def project_run(ctx: RunContext, size: Size) -> tuple[list[PassResult], dict[str, Any]]:
@@ -528,9 +564,13 @@ async def project_run(ctx: RunContext, size: Size) -> tuple[list[PassResult], di
         )
         keys = system.add_agencies(size.agencies)
         ctx.progress(f"pipeline: healthy in {system.ready_s:.1f}s ({', '.join(sorted(view['services']))})")
+        processes = {name: int(s["pid"]) for name, s in view["services"].items() if s.get("pid")}
+        if view.get("nats", {}).get("pid"):
+            processes["nats-server"] = int(view["nats"]["pid"])
         offset = ctx.seed * 1_000_000 + 500_000  # identities apart from scenario 3's
         for number, load in enumerate(p for p in (size.reference, size.load) if p is not None):
-            passes.append(await measure_pass(ctx, system, keys, load, size.drain_s, offset + number * 100_000))
+            identities = offset + number * 100_000
+            passes.append(await measure_pass(ctx, system, keys, load, size.drain_s, identities, processes))
     finally:
         stopped = system.stop()
     if stopped["killed"]:
