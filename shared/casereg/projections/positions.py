@@ -52,7 +52,12 @@ def try_lease(
     expires = now + timedelta(seconds=ttl)
     row = conn.execute(sa.select(leases).where(leases.c.projection == projection).with_for_update()).first()
     if row is None:
-        conn.execute(leases.insert().values(projection=projection, owner=owner, expires_at=expires))
+        # FOR UPDATE locks nothing while the row does not exist: two instances may both try to create it.
+        try:
+            with conn.begin_nested():
+                conn.execute(leases.insert().values(projection=projection, owner=owner, expires_at=expires))
+        except sa.exc.IntegrityError:
+            return False  # the other one created it first and holds the lease
         return True
     held_until = row.expires_at if row.expires_at.tzinfo else row.expires_at.replace(tzinfo=UTC)
     if row.owner != owner and held_until > now and not (holder_is_dead and holder_is_dead(row.owner)):
