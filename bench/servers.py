@@ -7,20 +7,25 @@ scenario can give each run its own stream and subjects. ``sync_always`` is the p
 
 from __future__ import annotations
 
+import contextlib
 import json
 import os
 import subprocess
 import time
 import urllib.request
+from collections.abc import AsyncIterator
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 import nats
+from casereg.log.provision import provision
 from casereg.platform.credentials import NatsCredentials
 from casereg.platform.nats_embedded import EmbeddedNats, embedded_for, free_port, nats_server_binary
 from nats.aio.client import Client as NATS
 
 if TYPE_CHECKING:
+    from casereg.settings import PlatformSettings
+
     from bench.model import RunContext
 
 _TICKS = os.sysconf("SC_CLK_TCK")
@@ -87,6 +92,24 @@ class BenchServer:
         return await nats.connect(
             self.url, user=user, password=self.credentials.password(user), max_reconnect_attempts=0
         )
+
+    @contextlib.asynccontextmanager
+    async def stream(self, settings: PlatformSettings) -> AsyncIterator[None]:
+        """The registry's stream for ``settings``, provisioned as the project does, deleted afterwards (a raw run's
+        own stream)."""
+        admin = await self.connect("admin")
+        try:
+            await provision(admin, settings)
+        finally:
+            await admin.close()
+        try:
+            yield
+        finally:
+            admin = await self.connect("admin")
+            try:
+                await admin.jetstream().delete_stream(settings.stream)
+            finally:
+                await admin.close()
 
     def varz(self) -> dict[str, Any]:
         with urllib.request.urlopen(f"{self.server.monitor_url}/varz", timeout=5) as r:  # noqa: S310 (our own URL)

@@ -359,39 +359,30 @@ async def project_run(ctx: RunContext, server: BenchServer, size: Size) -> dict[
 
 async def raw_run(server: BenchServer, size: Size, rep: int, payload: bytes) -> dict[str, Any]:
     settings = PlatformSettings(province=f"r{rep}", stream=f"BENCH_INTAKE_RAW_{rep}")
-    admin = await server.connect("admin")
-    try:
-        await provision(admin, settings)
-    finally:
-        await admin.close()
-    nc = await server.connect("intake")
     latencies: list[float] = []
-    try:
-        js = nc.jetstream(timeout=10.0)
-        remaining = [size.raw_publishes]
+    async with server.stream(settings):
+        nc = await server.connect("intake")
+        try:
+            js = nc.jetstream(timeout=10.0)
+            remaining = [size.raw_publishes]
 
-        async def client() -> None:
-            while remaining[0] > 0:
-                remaining[0] -= 1
-                subject = f"reg.{settings.province}.case.{uuid.uuid4()}"
-                start = time.perf_counter()
-                await js.publish(subject, payload, headers={EXPECTED_SEQ: "0"})
-                latencies.append((time.perf_counter() - start) * 1000)
+            async def client() -> None:
+                while remaining[0] > 0:
+                    remaining[0] -= 1
+                    subject = f"reg.{settings.province}.case.{uuid.uuid4()}"
+                    start = time.perf_counter()
+                    await js.publish(subject, payload, headers={EXPECTED_SEQ: "0"})
+                    latencies.append((time.perf_counter() - start) * 1000)
 
-        cpu0, server0, t0 = process_cpu_seconds(), server.cpu_seconds(), time.perf_counter()
-        await asyncio.gather(*(client() for _ in range(size.clients)))
-        wall = time.perf_counter() - t0
-        client_cpu, server_cpu = process_cpu_seconds() - cpu0, server.cpu_seconds() - server0
-        info = await js.stream_info(settings.stream)
-        if info.state.messages != size.raw_publishes:
-            raise AssertionError(f"raw run stored {info.state.messages} of {size.raw_publishes} messages")
-    finally:
-        await nc.close()
-    admin = await server.connect("admin")
-    try:
-        await admin.jetstream().delete_stream(settings.stream)
-    finally:
-        await admin.close()
+            cpu0, server0, t0 = process_cpu_seconds(), server.cpu_seconds(), time.perf_counter()
+            await asyncio.gather(*(client() for _ in range(size.clients)))
+            wall = time.perf_counter() - t0
+            client_cpu, server_cpu = process_cpu_seconds() - cpu0, server.cpu_seconds() - server0
+            info = await js.stream_info(settings.stream)
+            if info.state.messages != size.raw_publishes:
+                raise AssertionError(f"raw run stored {info.state.messages} of {size.raw_publishes} messages")
+        finally:
+            await nc.close()
     n = size.raw_publishes
     return {
         "operations": n,

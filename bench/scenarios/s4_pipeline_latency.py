@@ -50,7 +50,6 @@ import nats.errors
 from casereg.cli.connection import connected
 from casereg.db import create_engine
 from casereg.log.commit import StoredCommit
-from casereg.log.provision import provision
 from casereg.log.raw import replay
 from casereg.platform.credentials import OPERATOR_USER
 from casereg.platform.nats_embedded import free_port
@@ -79,7 +78,9 @@ STREAM = "REG"  # casereg up's default stream
 READY_TIMEOUT_S = 180.0
 STOP_TIMEOUT_S = 60.0
 REQUEST_TIMEOUT_S = 600.0
-MAX_CONNECTIONS = 512
+#: Requests on the wire at once. More would only queue inside httpx's connection pool, whose bookkeeping grows
+#: with the queue (a first full run spent its time there: 100 % of a core in the bench, services idle).
+IN_FLIGHT = 128
 STAGES = ("proposal", "deadline", "national")
 STAGE_EVENTS = {"proposal": "OutcomeProposed", "deadline": "DeadlineSet"}
 
@@ -304,7 +305,8 @@ class RunningSystem:
 class Sent:
     index: int
     sent_at: float  # wall clock (epoch seconds), comparable with the server's timestamps
-    latency_s: float = 0.0
+    latency_s: float = 0.0  # from the scheduled send to the answer (waiting for a slot included)
+    queued_s: float = 0.0  # of which waiting for one of the IN_FLIGHT slots
     status: int | str = ""
     case_id: str | None = None
 
@@ -324,9 +326,10 @@ async def send_petitions(system: RunningSystem, keys: list[str], load: Pass, off
     template = petition_template(datetime.now(VIETNAM).date().isoformat())
     requests: list[Sent] = []
     errors: list[dict[str, Any]] = []
-    limits = httpx.Limits(max_connections=MAX_CONNECTIONS, max_keepalive_connections=MAX_CONNECTIONS)
-    # A request waiting for a free connection still counts from its scheduled send (no coordinated omission);
-    # the long limit lets an overloaded system answer late rather than have the bench give up on it.
+    limits = httpx.Limits(max_connections=IN_FLIGHT, max_keepalive_connections=IN_FLIGHT)
+    slots = asyncio.Semaphore(IN_FLIGHT)
+    # A request waiting for a slot still counts from its scheduled send (no coordinated omission); the long limit
+    # lets an overloaded system answer late rather than have the bench give up on it.
     async with httpx.AsyncClient(base_url=system.intake_url, limits=limits, timeout=REQUEST_TIMEOUT_S) as http:
 
         async def send(i: int) -> None:
@@ -340,17 +343,19 @@ async def send_petitions(system: RunningSystem, keys: list[str], load: Pass, off
             record = Sent(i, time.time())
             requests.append(record)
             start = time.perf_counter()
-            try:
-                response = await http.post("/v1/petitions", content=body, headers=headers)
-                record.status = response.status_code
-                if response.status_code in SUCCESS:
-                    record.case_id = response.json().get("case_id")
-                elif len(errors) < 5:
-                    errors.append({"status": response.status_code, "body": response.text[:500]})
-            except httpx.HTTPError as exc:
-                record.status = type(exc).__name__
-                if len(errors) < 5:
-                    errors.append({"status": record.status, "body": str(exc)[:500]})
+            async with slots:
+                record.queued_s = time.perf_counter() - start
+                try:
+                    response = await http.post("/v1/petitions", content=body, headers=headers)
+                    record.status = response.status_code
+                    if response.status_code in SUCCESS:
+                        record.case_id = response.json().get("case_id")
+                    elif len(errors) < 5:
+                        errors.append({"status": response.status_code, "body": response.text[:500]})
+                except httpx.HTTPError as exc:
+                    record.status = type(exc).__name__
+                    if len(errors) < 5:
+                        errors.append({"status": record.status, "body": str(exc)[:500]})
             record.latency_s = time.perf_counter() - start
 
         wall = await open_loop(load.rate, load.petitions, send)
@@ -493,6 +498,7 @@ class PassResult:
             "errors": {k: n for k, n in statuses.items() if k not in {str(c) for c in SUCCESS}},
             "error_samples": self.sent.error_samples,
             "http_latency_ms": quantiles([r.latency_s * 1000 for r in accepted]) if accepted else None,
+            "client_queue_ms": quantiles([r.queued_s * 1000 for r in accepted]) if accepted else None,
             "reached": reached,
             "never_reached": {s: len(accepted) - reached[s] for s in STAGES if reached[s] < len(accepted)},
             "drain_limit_s": drain_limit_s,
@@ -584,62 +590,54 @@ async def project_run(ctx: RunContext, size: Size) -> tuple[list[PassResult], di
 async def raw_run(server: BenchServer, load: Pass, petition_bytes: int, reaction_bytes: int) -> dict[str, Any]:
     """Publish at the project's rate; a consumer reacts on the same subject; first publish → reaction stored."""
     settings = PlatformSettings(province="r4", stream="BENCH_PIPELINE_RAW")
-    admin = await server.connect("admin")
-    try:
-        await provision(admin, settings)
-        await admin.jetstream().add_consumer(
-            settings.stream,
-            ConsumerConfig(
+    petition, reaction = os.urandom(petition_bytes), os.urandom(reaction_bytes)
+    started: dict[str, float] = {}
+    latencies: list[float] = []
+    count = load.petitions
+    async with server.stream(settings):
+        nc = await server.connect("admin")
+        reacting: asyncio.Task[None] | None = None
+        try:
+            js = nc.jetstream(timeout=30.0)
+            consumer = ConsumerConfig(
                 durable_name="reactor",
                 deliver_policy=DeliverPolicy.ALL,
                 ack_policy=AckPolicy.EXPLICIT,
                 filter_subject=f"reg.{settings.province}.case.*",
                 max_ack_pending=10_000,
-            ),
-        )
-    finally:
-        await admin.close()
-    nc = await server.connect("admin")
-    petition, reaction = os.urandom(petition_bytes), os.urandom(reaction_bytes)
-    started: dict[str, float] = {}
-    latencies: list[float] = []
-    count = load.petitions
-    try:
-        js = nc.jetstream(timeout=30.0)
-        sub = await js.pull_subscribe_bind("reactor", settings.stream)
+            )
+            await js.add_consumer(settings.stream, consumer)
+            sub = await js.pull_subscribe_bind("reactor", settings.stream)
 
-        async def react(msg: Any) -> None:
-            if msg.headers and msg.headers.get("kind") == "reaction":
+            async def react(msg: Any) -> None:
+                if msg.headers and msg.headers.get("kind") == "reaction":
+                    await msg.ack()
+                    return
+                seq = msg.metadata.sequence.stream
+                await js.publish(msg.subject, reaction, headers={EXPECTED_SEQ: str(seq), "kind": "reaction"})
+                latencies.append((time.perf_counter() - started[msg.subject]) * 1000)
                 await msg.ack()
-                return
-            seq = msg.metadata.sequence.stream
-            await js.publish(msg.subject, reaction, headers={EXPECTED_SEQ: str(seq), "kind": "reaction"})
-            latencies.append((time.perf_counter() - started[msg.subject]) * 1000)
-            await msg.ack()
 
-        async def reactor() -> None:
-            while len(latencies) < count:
-                try:
-                    msgs = await sub.fetch(256, timeout=1.0)
-                except (nats.errors.TimeoutError, TimeoutError):
-                    continue
-                await asyncio.gather(*(react(m) for m in msgs))
+            async def reactor() -> None:
+                while len(latencies) < count:
+                    try:
+                        msgs = await sub.fetch(256, timeout=1.0)
+                    except (nats.errors.TimeoutError, TimeoutError):
+                        continue
+                    await asyncio.gather(*(react(m) for m in msgs))
 
-        async def send(i: int) -> None:
-            subject = f"reg.{settings.province}.case.{uuid.uuid4()}"
-            started[subject] = time.perf_counter()
-            await js.publish(subject, petition, headers={EXPECTED_SEQ: "0", "kind": "petition"})
+            async def send(i: int) -> None:
+                subject = f"reg.{settings.province}.case.{uuid.uuid4()}"
+                started[subject] = time.perf_counter()
+                await js.publish(subject, petition, headers={EXPECTED_SEQ: "0", "kind": "petition"})
 
-        task = asyncio.create_task(reactor())
-        wall = await open_loop(load.rate, count, send)
-        await asyncio.wait_for(task, 60.0)
-    finally:
-        await nc.close()
-    admin = await server.connect("admin")
-    try:
-        await admin.jetstream().delete_stream(settings.stream)
-    finally:
-        await admin.close()
+            reacting = asyncio.create_task(reactor())
+            wall = await open_loop(load.rate, count, send)
+            await asyncio.wait_for(reacting, 60.0)
+        finally:
+            if reacting is not None:
+                reacting.cancel()
+            await nc.close()
     return {"operations": count, "wall_s": round(wall, 3), "latency_ms": quantiles(latencies)}
 
 
