@@ -124,6 +124,10 @@ def add_trace_id(_: Any, __: str, event_dict: MutableMapping[str, Any]) -> Mutab
     return event_dict
 
 
+#: Libraries that log each request at INFO; kept at WARNING (or the configured level when it is stricter).
+QUIET_LIBRARY_LOGGERS = ("httpx", "httpcore")
+
+
 def setup_logging(service_name: str, settings: LoggingSettings | None = None) -> None:
     """Route structlog and the standard library to stderr as key=value or JSON lines."""
     settings = settings or LoggingSettings()
@@ -155,6 +159,9 @@ def setup_logging(service_name: str, settings: LoggingSettings | None = None) ->
     root = logging.getLogger()
     root.handlers[:] = [handler]
     root.setLevel(settings.level)
+    # httpx logs every request at INFO (one line per national push); its failures still reach us as exceptions.
+    for chatty in QUIET_LIBRARY_LOGGERS:
+        logging.getLogger(chatty).setLevel(max(logging.WARNING, root.level))
     structlog.configure(
         processors=[*shared, structlog.stdlib.ProcessorFormatter.wrap_for_formatter],
         logger_factory=structlog.stdlib.LoggerFactory(),

@@ -129,3 +129,19 @@ def test_key_value_logs_and_level_from_the_environment() -> None:
         CASEREG_LOG_LEVEL="DEBUG",
     ).stderr
     assert re.match(r"timestamp=\S+ level=debug service=escalation event=\"clock scanned\" due=3", err), err
+
+
+def test_request_per_line_libraries_stay_quiet_below_warning_even_at_debug() -> None:
+    err = _python(
+        """
+        import logging
+        from casereg.telemetry import setup_logging
+        setup_logging("national-sync")
+        logging.getLogger("httpx").info("HTTP Request: PUT http://national/... 201")
+        logging.getLogger("httpx").warning("a warning still shows")
+        logging.getLogger("national_sync.pusher").debug("our own debug line shows")
+        """,
+        CASEREG_LOG_LEVEL="DEBUG",
+    ).stderr
+    assert "HTTP Request" not in err
+    assert "a warning still shows" in err and "our own debug line shows" in err
