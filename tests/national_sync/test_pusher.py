@@ -6,6 +6,7 @@ from __future__ import annotations
 import asyncio
 
 import sqlalchemy as sa
+from casereg.projections.watch import PositionWatch
 from national_sync.operations import ledger_status, retry
 from national_sync.pusher import Pusher
 from national_sync.tables import PENDING, PUSHED, REJECTED, outbox
@@ -92,3 +93,15 @@ async def test_an_outage_is_recorded_and_backed_off_then_everything_arrives_in_o
     assert all(versions == [1, 2, 3] for versions in in_order(national).values())
     assert sum(r["attempts"] for r in rows(engine)) == 15 + 12
     assert all(r["last_error"] is None for r in rows(engine))
+
+
+async def test_new_ledger_rows_wake_an_idle_dispatcher_before_its_poll(engine: sa.Engine) -> None:
+    """With the ledger's position watch, an idle pusher does not wait out its (here very long) poll interval."""
+    national, ledger = FakeNational(), PositionWatch()
+    idle = Pusher(engine, national, workers=2, poll_interval=600.0, ledger=ledger)
+    async with running(idle):
+        await wait_for(lambda: ledger.waiting == 1)  # the dispatcher found nothing and sits in its long wait
+        add_versions(engine, "case", "c1", range(1, 3))
+        ledger.advance(1)  # what the ledger projection's runner does after committing those rows
+        await wait_for(lambda: all_pushed(engine), limit=120.0)
+    assert in_order(national)[("case", "c1")] == [1, 2]

@@ -10,6 +10,9 @@ the same version is pushed again, which the national side acknowledges as a dupl
   ``pushed``; otherwise the rows after ``held`` go back to ``pending`` and are pushed again from ``held + 1``;
 - rejected: the row is ``rejected`` and the record stops there until ``casereg sync retry``;
 - unavailable: the failure is recorded and the record's unpushed rows wait (``next_attempt_at``, doubling).
+
+When idle the dispatcher looks at the ledger every ``poll_interval`` seconds, or at once when ``ledger`` (the
+ledger projection's :class:`~casereg.projections.watch.PositionWatch`, in the same process) moves on.
 """
 
 from __future__ import annotations
@@ -29,6 +32,7 @@ from datetime import UTC, datetime, timedelta
 import sqlalchemy as sa
 from casereg.projections.positions import release_lease, try_lease
 from casereg.projections.runner import holder_is_dead
+from casereg.projections.watch import PositionWatch
 from opentelemetry import trace
 
 from national_sync.adapter import NationalAdapter, NationalUnavailable, PushOutcome, PushRecord, PushResult
@@ -69,6 +73,8 @@ class Pusher:
     backoff_max: float = 60.0
     lease_ttl: float = 15.0
     now: Callable[[], datetime] = utcnow
+    #: The ledger projection's position in this process: new outbox rows wake an idle dispatcher at once.
+    ledger: PositionWatch | None = None
     owner: str = field(default_factory=lambda: f"{socket.gethostname()}:{os.getpid()}:{uuid.uuid4().hex[:8]}")
 
     # --- SQL (worker threads) -------------------------------------------------------------------------------
@@ -176,6 +182,16 @@ class Pusher:
                 log.error("push %s v%d rejected: %s", row.kind, row.version, result.detail)
                 return
 
+    async def _idle(self, stop: asyncio.Event, seen: int) -> None:
+        """Until the poll interval passes, ``stop`` is set, or the ledger moves past ``seen``."""
+        waits: list[asyncio.Future[object]] = [asyncio.ensure_future(stop.wait())]
+        if self.ledger is not None:
+            waits.append(asyncio.ensure_future(self.ledger.wait_for(seen + 1, self.poll_interval)))
+        _, pending = await asyncio.wait(waits, timeout=self.poll_interval, return_when=asyncio.FIRST_COMPLETED)
+        for waiting in pending:
+            waiting.cancel()
+        await asyncio.gather(*pending, return_exceptions=True)
+
     async def run(self, stop: asyncio.Event) -> None:
         """Hold the lease and push until ``stop`` is set."""
         while not await asyncio.to_thread(self._lease):
@@ -208,6 +224,7 @@ class Pusher:
                             await asyncio.wait_for(stop.wait(), self.lease_ttl / 3)
                             continue
                         renewed = time.monotonic()
+                    seen = self.ledger.position if self.ledger is not None else 0
                     found = await asyncio.to_thread(self.due, self.workers * 4 + len(claimed))
                     fresh = [k for k in found if k not in claimed]
                     for key in fresh:
@@ -215,7 +232,7 @@ class Pusher:
                         await queue.put(key)
                     if fresh:
                         continue
-                    await asyncio.wait_for(stop.wait(), self.poll_interval)
+                    await self._idle(stop, seen)
                 except TimeoutError:
                     continue
                 except Exception:  # the database away for a moment: keep the service alive and try again

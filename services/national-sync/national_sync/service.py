@@ -15,8 +15,10 @@ from casereg.audit.seals import Sealer
 from casereg.db import create_engine
 from casereg.platform.service import ServiceContext, ServiceDefinition
 from casereg.projections.service_hooks import ProjectionWorkers
+from casereg.projections.watch import PositionWatch
 
 from national_sync.adapter import HttpNationalAdapter, NationalAdapter
+from national_sync.ledger import NAME as LEDGER
 from national_sync.pusher import Pusher
 from national_sync.seals import SealFollower
 from national_sync.settings import NationalSyncSettings
@@ -28,6 +30,7 @@ log = logging.getLogger(__name__)
 class Sync:
     """``on_start``/``on_stop`` hooks: the seal follower and the pushers, with the service's adapter."""
 
+    workers: ProjectionWorkers
     stop: asyncio.Event = field(default_factory=asyncio.Event)
     tasks: list[asyncio.Task[None]] = field(default_factory=list)
     adapter: NationalAdapter | None = None
@@ -44,6 +47,7 @@ class Sync:
             poll_interval=own.poll_interval,
             backoff_initial=own.backoff_initial,
             backoff_max=own.backoff_max,
+            ledger=self._ledger_watch(),
         )
         seals = SealFollower(engine, ctx.nc.jetstream(), own.seals_stream, own.province)
         self.tasks = [
@@ -51,6 +55,10 @@ class Sync:
             asyncio.create_task(pusher.run(self.stop), name="national-pushers"),
         ]
         log.info("pushing to %s with %d workers", own.national_url, own.pushers)
+
+    def _ledger_watch(self) -> PositionWatch | None:
+        runner = self.workers.runners.get(LEDGER)
+        return runner.watch if runner is not None else None
 
     async def halt(self, ctx: ServiceContext) -> None:
         self.stop.set()
@@ -80,7 +88,7 @@ class Sealing:
 
 def build() -> ServiceDefinition:
     workers = ProjectionWorkers(service="national-sync")
-    sync = Sync()
+    sync = Sync(workers)
     sealing = Sealing()
     return ServiceDefinition(
         name="national-sync",

@@ -26,6 +26,11 @@ class PositionWatch:
                 still.append((target, future))
         self._waiters = still
 
+    @property
+    def waiting(self) -> int:
+        """How many callers are waiting for a position not reached yet."""
+        return sum(1 for _, future in self._waiters if not future.done())
+
     async def wait_for(self, target: int, within: float) -> bool:
         """True once the position is at or past ``target``; False after ``within`` seconds."""
         if self.position >= target:
